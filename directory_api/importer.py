@@ -1,0 +1,128 @@
+"""Import of every source into the normalised dataset in `data/structures/`.
+
+- one JSON Lines file per source (ODbL sources stay separable), records sorted by id and written
+  deterministically, so that a re-import of the same data changes no byte (idempotent);
+- `rejects.csv`: every row that did not become a structure, with file, line and reason;
+- `import-report.json`: counts per source, category and département.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from directory_api.geography.communes import CommuneIndex
+from directory_api.models import Reject, Structure
+from directory_api.sources import all_sources
+from directory_api.sources.base import ImportContext, SourceModule
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STRUCTURES_DIR = REPO_ROOT / "data" / "structures"
+PLACES_DIR = REPO_ROOT / "data" / "places"
+
+
+@dataclass
+class SourceResult:
+    module: SourceModule
+    structures: list[Structure] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def run_source(module: SourceModule, ctx: ImportContext, seen_ids: set[str]) -> SourceResult:
+    result = SourceResult(module)
+    items = module.read(ctx)
+    for item in tqdm(items, desc=module.INFO.id, unit=" lignes", leave=False, disable=None):
+        if isinstance(item, Reject):
+            result.rejects.append(item)
+        elif item.id in seen_ids:
+            result.rejects.append(
+                Reject(
+                    source=module.INFO.id,
+                    file="-",
+                    line=0,
+                    reason=f"identifiant en double : {item.id}",
+                    record_id=item.sources[0].source_record_id,
+                )
+            )
+        else:
+            seen_ids.add(item.id)
+            result.structures.append(item)
+    result.structures.sort(key=lambda s: s.id)
+    return result
+
+
+def write_structures(path: Path, structures: Iterable[Structure]) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for structure in structures:
+            handle.write(structure.model_dump_json(exclude_none=True) + "\n")
+
+
+def read_structures(directory: Path = STRUCTURES_DIR) -> Iterable[Structure]:
+    for path in sorted(directory.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield Structure.model_validate_json(line)
+
+
+def write_rejects(path: Path, rejects: list[Reject]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["source", "file", "line", "record_id", "reason"])
+        for r in sorted(rejects, key=lambda r: (r.source, r.file, r.line)):
+            writer.writerow([r.source, r.file, r.line, r.record_id or "", r.reason])
+
+
+def report(results: list[SourceResult]) -> dict[str, object]:
+    per_category: Counter[str] = Counter()
+    per_department: Counter[str] = Counter()
+    sources = {}
+    for result in results:
+        info = result.module.INFO
+        sources[info.id] = {
+            "title": info.title,
+            "licence": info.licence,
+            "data_date": info.data_date.isoformat(),
+            "structures": len(result.structures),
+            "rejects": len(result.rejects),
+        }
+        for structure in result.structures:
+            per_department[structure.department or "?"] += 1
+            for category in structure.categories():
+                per_category[category] += 1
+    return {
+        "structures": sum(len(r.structures) for r in results),
+        "rejects": sum(len(r.rejects) for r in results),
+        "sources": sources,
+        "per_department": dict(sorted(per_department.items())),
+        "per_category": dict(sorted(per_category.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def run_import(
+    datasets_dir: Path,
+    out_dir: Path = STRUCTURES_DIR,
+    places_dir: Path = PLACES_DIR,
+) -> dict[str, object]:
+    communes = CommuneIndex.from_shared(datasets_dir / "communes-idf")
+    ctx = ImportContext(datasets_dir=datasets_dir, communes=communes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[SourceResult] = []
+    seen_ids: set[str] = set()
+    for module in all_sources():
+        result = run_source(module, ctx, seen_ids)
+        write_structures(out_dir / f"{module.INFO.id}.jsonl", result.structures)
+        results.append(result)
+    write_rejects(out_dir / "rejects.csv", [r for res in results for r in res.rejects])
+    summary = report(results)
+    (out_dir / "import-report.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    communes.write_jsonl(places_dir / "communes.jsonl")
+    return summary
