@@ -90,7 +90,10 @@ def report(results: list[SourceResult]) -> dict[str, object]:
             "licence": info.licence,
             "data_date": info.data_date.isoformat(),
             "structures": len(result.structures),
-            "rejects": len(result.rejects),
+            "rejects": sum(not r.out_of_scope for r in result.rejects),
+            "out_of_scope": dict(
+                sorted(Counter(r.reason for r in result.rejects if r.out_of_scope).items())
+            ),
         }
         for structure in result.structures:
             per_department[structure.department or "?"] += 1
@@ -98,7 +101,8 @@ def report(results: list[SourceResult]) -> dict[str, object]:
                 per_category[category] += 1
     return {
         "structures": sum(len(r.structures) for r in results),
-        "rejects": sum(len(r.rejects) for r in results),
+        "rejects": sum(not r.out_of_scope for res in results for r in res.rejects),
+        "out_of_scope": sum(r.out_of_scope for res in results for r in res.rejects),
         "sources": sources,
         "per_department": dict(sorted(per_department.items())),
         "per_category": dict(sorted(per_category.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -119,7 +123,7 @@ def run_import(
         result = run_source(module, ctx, seen_ids)
         write_structures(out_dir / f"{module.INFO.id}.jsonl", result.structures)
         results.append(result)
-    write_rejects(out_dir / "rejects.csv", [r for res in results for r in res.rejects])
+    write_rejects(out_dir / "rejects.csv", [r for res in results for r in res.rejects if not r.out_of_scope])
     summary = report(results)
     (out_dir / "import-report.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -243,10 +243,16 @@ class Structure(Model):
 
 
 class Reject(Model):
-    """A source row the import could not turn into a structure, kept for review."""
+    """A source row that did not become a structure, with the reason why.
+
+    Errors (bad coordinates, unreadable row...) go to `rejects.csv` for review. Rows deliberately left
+    out because they are outside the mission (a dialysis unit in FINESS, say) are `out_of_scope`: they
+    are counted per reason in the import report, so every row of every file is accounted for.
+    """
 
     source: str
     file: str
     line: int = Field(description="Numéro de ligne dans le fichier (en-tête = 1).")
     reason: str
     record_id: str | None = None
+    out_of_scope: bool = False

@@ -43,7 +43,17 @@ class SourceInfo:
         )
 
     def reject(self, file: Path | str, line: int, reason: str, record_id: str | None = None) -> Reject:
+        """A row that should have become a structure but could not (listed in rejects.csv)."""
         return Reject(source=self.id, file=Path(file).name, line=line, reason=reason, record_id=record_id)
+
+    def out_of_scope(self, file: Path | str, line: int, reason: str, record_id: str | None = None) -> Reject:
+        """A row deliberately left out (outside the mission); counted per reason in the report.
+
+        Keep `reason` short and generic (e.g. « catégorie FINESS 146 hors périmètre ») so that counts group.
+        """
+        return Reject(
+            source=self.id, file=Path(file).name, line=line, reason=reason, record_id=record_id, out_of_scope=True
+        )
 
 
 @dataclass
