@@ -1,0 +1,58 @@
+# The two commands a fresh machine needs: `make run` and `make test`. Everything else is set up here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+INDEX := var/directory.sqlite
+STRUCTURES := $(wildcard data/structures/*.jsonl)
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help venv run test index import schema bench clean
+
+help:
+	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
+	@echo "make test   — lance toute la suite de tests"
+	@echo "make import — réimporte ../shared/datasets dans data/structures/"
+	@echo "make bench  — mesure la recherche embarquée (docs/benchmarks.md)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+venv: $(VENV)/.synced
+
+$(INDEX): $(VENV)/.synced $(STRUCTURES) data/taxonomy.yml directory_api/search/*.py directory_api/text.py
+	$(VENV)/bin/directory build-index --path $(INDEX)
+
+index: $(INDEX)
+
+run: $(INDEX)
+	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT)
+
+test: venv
+	$(VENV)/bin/pytest
+
+import: venv
+	$(VENV)/bin/directory import
+
+schema: venv
+	$(VENV)/bin/directory schema
+
+bench: venv
+	$(PY) bench/search_bench.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

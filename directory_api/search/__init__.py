@@ -1,0 +1,1 @@
+"""Search: one interface (`backend.SearchBackend`), several engines (embedded SQLite by default)."""

@@ -1,0 +1,93 @@
+"""The search interface every engine implements, and the engine-neutral query and result types.
+
+The API resolves places and parses the text (see `understanding.py`) before calling an engine, so
+that every engine receives the same, already understood query and must return the same results.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from directory_api.models import Gender, Structure
+
+SortOrder = Literal["distance", "relevance"]
+FACET_FIELDS = ("categories", "department", "source", "free", "anonymous", "wheelchair_access")
+
+
+class SearchQuery(BaseModel):
+    """A query as the engines see it: categories already detected, text already normalised."""
+
+    categories: list[str] = Field(default_factory=list, description="Catégories demandées (une suffit).")
+    text_categories: list[str] = Field(default_factory=list, description="Catégories reconnues dans le texte.")
+    text_tokens: list[list[str]] = Field(
+        default_factory=list,
+        description="Mots du texte à chercher, chacun avec ses variantes (fautes de frappe).",
+    )
+    text_required: bool = True  # False when the text named a need: the words then only rank
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float | None = None
+    open_at: datetime | None = None
+    free: bool | None = None
+    anonymous: bool | None = None
+    wheelchair_access: bool | None = None
+    age: int | None = None
+    gender: Gender | None = None
+    language: str | None = None
+    sort: SortOrder = "relevance"
+    offset: int = 0
+    limit: int = 20
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+class SearchHit(BaseModel):
+    structure: Structure
+    distance_m: float | None = None
+    score: float = 0.0
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+
+
+class SearchBackend(abc.ABC):
+    name: str
+
+    @abc.abstractmethod
+    def bulk_load(self, structures: Iterable[Structure]) -> int:
+        """Replace the whole index with these structures; return how many were indexed."""
+
+    @abc.abstractmethod
+    def upsert(self, structure: Structure) -> None: ...
+
+    @abc.abstractmethod
+    def delete(self, structure_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def get(self, structure_id: str) -> Structure | None: ...
+
+    @abc.abstractmethod
+    def count(self) -> int: ...
+
+    @abc.abstractmethod
+    def vocabulary(self) -> set[str]:
+        """Every indexed text token (for typo-tolerant query expansion)."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        return self.search(query.model_copy(update={"limit": 0})).facets
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass

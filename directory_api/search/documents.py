@@ -1,0 +1,96 @@
+"""What the engines index for one structure. The single place where search rules about records live,
+shared by every engine so that they agree.
+
+A structure is searched through its services: a filter (category, free, age...) matches when one
+service matches all of it, each service taking the structure's values where it has none of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from directory_api.models import Gender, Structure
+from directory_api.taxonomy import Taxonomy
+from directory_api.text import normalize
+
+# Pharmacies are plentiful (600+ in the region) and help with one need only: emergency contraception.
+# They match a search for that category itself, never a search for a parent (sexual_health, health),
+# so that they do not bury the sexual-health centres for every other need.
+NARROW_KINDS = frozenset({"Pharmacie"})
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    categories: tuple[str, ...]  # own categories and their ancestors
+    free: bool | None
+    anonymous: bool | None
+    wheelchair_access: bool | None
+    gender: str | None  # None = unknown
+    age_min: int | None
+    age_max: int | None
+    languages: tuple[str, ...] | None  # None = unknown (French assumed)
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    lat: float
+    lon: float
+    department: str
+    source: str
+    categories: tuple[str, ...]  # the structure's own categories (facets)
+    name_text: str
+    body_text: str
+    services: tuple[ServiceRow, ...]
+
+
+def search_categories(structure: Structure, own: list[str], taxonomy: Taxonomy) -> tuple[str, ...]:
+    if structure.kind in NARROW_KINDS:
+        return tuple(own)
+    expanded: dict[str, None] = dict.fromkeys(own)
+    for category in own:
+        for ancestor in taxonomy.ancestors(category):
+            expanded.setdefault(ancestor, None)
+    return tuple(expanded)
+
+
+def build_document(structure: Structure, taxonomy: Taxonomy) -> Document:
+    rows = []
+    for service in structure.services:
+        modalities = structure.effective_modalities(service)
+        publics = structure.effective_publics(service)
+        languages = structure.effective_languages(service)
+        rows.append(
+            ServiceRow(
+                categories=search_categories(structure, list(service.categories), taxonomy),
+                free=modalities.free if modalities else None,
+                anonymous=modalities.anonymous if modalities else None,
+                wheelchair_access=modalities.wheelchair_access if modalities else None,
+                gender=str(publics.gender) if publics else None,
+                age_min=publics.age_min if publics else None,
+                age_max=publics.age_max if publics else None,
+                languages=tuple(languages) if languages else None,
+            )
+        )
+    body_parts = [
+        structure.description,
+        structure.address,
+        structure.commune,
+        *(s.name for s in structure.services),
+        *(s.description for s in structure.services),
+    ]
+    return Document(
+        id=structure.id,
+        lat=structure.lat,
+        lon=structure.lon,
+        department=structure.department or "",
+        source=structure.sources[0].source,
+        categories=tuple(structure.categories()),
+        name_text=normalize(" ".join(filter(None, [structure.name, structure.kind]))),
+        body_text=normalize(" ".join(filter(None, body_parts))),
+        services=tuple(rows),
+    )
+
+
+def gender_matches(service_gender: str | None, wanted: Gender | None) -> bool:
+    return wanted is None or service_gender in (None, Gender.all, wanted)
