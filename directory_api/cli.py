@@ -44,5 +44,38 @@ def schema(out: Path = typer.Option(None, help="Dossier de sortie (défaut : dat
     typer.echo(f"écrit : {path}")
 
 
+@app.command("build-index")
+def build_index(path: Path = typer.Option(None, help="Fichier d'index (défaut : var/directory.sqlite).")) -> None:
+    """Construit l'index de recherche embarqué à partir de data/structures/."""
+    import time
+
+    from tqdm import tqdm
+
+    from directory_api.importer import read_structures
+    from directory_api.search.embedded import EmbeddedBackend
+
+    settings = Settings()
+    target = path or settings.index_path
+    started = time.perf_counter()
+    structures = tqdm(read_structures(settings.data_dir / "structures"), desc="index", unit=" lieux", disable=None)
+    count = EmbeddedBackend(target).bulk_load(structures)
+    typer.echo(f"{count} lieux indexés dans {target} en {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Adresse d'écoute (défaut : 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (défaut : 8000)."),
+) -> None:
+    """Sert l'API sur http://HOST:PORT (moteur embarqué)."""
+    import uvicorn
+
+    from directory_api.api.app import create_app
+
+    settings = Settings()
+    # access_log off: URLs carry what people search for (needs, places); we log no query text.
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, access_log=False)
+
+
 if __name__ == "__main__":
     app()

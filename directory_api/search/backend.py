@@ -32,6 +32,7 @@ class SearchQuery(BaseModel):
     lat: float | None = None
     lon: float | None = None
     radius_km: float | None = None
+    department: str | None = None
     open_at: datetime | None = None
     free: bool | None = None
     anonymous: bool | None = None

@@ -306,6 +306,9 @@ class EmbeddedBackend(SearchBackend):
             where.append(f"{d2} <= ?")
             params.append(query.radius_km**2)
 
+        if query.department:
+            where.append("d.department = ?")
+            params.append(query.department)
         service_clauses, service_params = self._service_filter(query)
         where.extend(service_clauses)
         params.extend(service_params)

@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from directory_api.api import errors
+from directory_api.api.routes import categories, health, places, structures
+from directory_api.api.search_service import DirectoryService
+from directory_api.geography.gazetteer import Gazetteer
+from directory_api.search.embedded import EmbeddedBackend
+from directory_api.settings import Settings
+from directory_api.taxonomy import get_taxonomy
+
+DESCRIPTION = """
+Annuaire d'orientation en Île-de-France : les lieux qui aident (santé, santé sexuelle et IVG,
+contraception d'urgence, hébergement, alimentation, douches, toilettes, eau, aide administrative
+et numérique), construit à partir de données ouvertes.
+
+Chaque lieu indique sa source, sa licence et la date de ses données. Des horaires inconnus sont
+annoncés comme inconnus, jamais comme ouverts ; des données anciennes sont signalées.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        backend = EmbeddedBackend(settings.index_path)
+        app.state.directory = DirectoryService(
+            backend=backend,
+            gazetteer=Gazetteer.load(settings.data_dir / "places"),
+            taxonomy=get_taxonomy(),
+            stale_after_days=settings.stale_after_days,
+        )
+        yield
+        backend.close()
+
+    app = FastAPI(
+        title="Annuaire d'orientation Île-de-France",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (structures, places, categories, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,87 @@
+"""Query parameters of `/structures` (and its CSV / GeoJSON exports), with French descriptions.
+
+Cross-field rules (lat and lon together, a position or a place, open_now or open_at) live in the
+model validator, not in the routes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from directory_api.models import Gender
+from directory_api.taxonomy import check_category_id
+
+MAX_PAGE_SIZE = 100
+MAX_EXPORT = 5000
+
+CategoryParam = Annotated[str, AfterValidator(check_category_id)]
+
+
+class StructureFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Texte libre : un besoin (« douche », « avortement », « pilule du lendemain ») "
+        "et/ou un nom. Les accents, majuscules et une faute de frappe par mot long sont tolérés.",
+    )
+    category: list[CategoryParam] = Field(
+        default_factory=list,
+        description="Identifiant de catégorie (voir `/categories`), répétable. "
+        "Une catégorie parente inclut toutes ses sous-catégories.",
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude (WGS84) du point de recherche.")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude (WGS84) du point de recherche.")
+    place: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Lieu en toutes lettres (commune, code postal, arrondissement, département, gare), "
+        "résolu par `/places`. Ne pas combiner avec lat/lon.",
+    )
+    radius_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Rayon de recherche en km autour du point (10 km par défaut quand un point est donné).",
+    )
+    open_now: bool = Field(default=False, description="Seulement les lieux ouverts maintenant (heure de Paris).")
+    open_at: datetime | None = Field(
+        default=None, description="Seulement les lieux ouverts à cette date et heure (ISO 8601, heure de Paris par défaut)."
+    )
+    free: bool | None = Field(default=None, description="`true` : seulement les services gratuits connus comme tels.")
+    anonymous: bool | None = Field(default=None, description="`true` : seulement les services anonymes.")
+    age: int | None = Field(default=None, ge=0, le=120, description="Âge de la personne : exclut les services réservés à d'autres âges.")
+    gender: Gender | None = Field(
+        default=None, description="`women` ou `men` : exclut les services réservés à l'autre public."
+    )
+    pmr: bool | None = Field(default=None, description="`true` : seulement les lieux accessibles en fauteuil roulant.")
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$", description="Langue parlée (code ISO 639, ex. `ar`, `en`)."
+    )
+    department: Literal["75", "77", "78", "91", "92", "93", "94", "95"] | None = Field(
+        default=None, description="Département d'Île-de-France."
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> StructureFilters:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat et lon vont ensemble : donnez les deux ou aucun")
+        if self.place and self.lat is not None:
+            raise ValueError("donnez soit place, soit lat et lon, pas les deux")
+        if self.open_now and self.open_at is not None:
+            raise ValueError("donnez soit open_now, soit open_at, pas les deux")
+        return self
+
+
+class StructureSearchParams(StructureFilters):
+    sort: Literal["distance", "relevance"] | None = Field(
+        default=None,
+        description="`distance` (le plus proche d'abord) ou `relevance` (pertinence du texte, "
+        "atténuée par la distance). Par défaut : `relevance` si `q` est donné, sinon `distance`.",
+    )
+    page: int = Field(default=1, ge=1, le=1000, description="Numéro de page (à partir de 1).")
+    size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description="Nombre de résultats par page.")

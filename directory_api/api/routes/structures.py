@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse, Response
+
+from directory_api.api.dependencies import ServiceDep
+from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
+from directory_api.api.schemas import ErrorResponse, SearchResponse, StructureDetail
+from directory_api.opening import parse_moment
+
+router = APIRouter(tags=["structures"])
+ERRORS = {422: {"model": ErrorResponse, "description": "Paramètres invalides (champ et valeurs permises)."}}
+
+
+@router.get("/structures", response_model=SearchResponse, responses=ERRORS, summary="Chercher des lieux")
+def search_structures(params: Annotated[StructureSearchParams, Query()], service: ServiceDep) -> SearchResponse:
+    """Cherche les lieux d'aide par besoin, texte, position et conditions d'accès.
+
+    `query` dans la réponse montre comment la demande a été comprise : lieu résolu, catégories
+    cherchées (sous-catégories comprises) et besoins reconnus dans le texte.
+    """
+    return service.search(params)
+
+
+CSV_COLUMNS = [
+    "id", "name", "kind", "categories", "address", "postcode", "commune", "department", "lat", "lon",
+    "location_precision", "distance_m", "phones", "opening_status", "opening_label", "data_date", "stale",
+    "sources", "licences",
+]
+
+
+@router.get(
+    "/structures.csv",
+    responses={200: {"content": {"text/csv": {}}, "description": "Fichier CSV (UTF-8)."}, **ERRORS},
+    summary="Exporter la recherche en CSV",
+)
+def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep) -> Response:
+    """Mêmes filtres que `/structures`, au plus 5 000 lieux, triés par distance ou pertinence."""
+    items, _ = service.export(params, MAX_EXPORT)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow([
+            item.id, item.name, item.kind or "", " ".join(item.categories), item.address or "",
+            item.postcode or "", item.commune or "", item.department or "", item.lat, item.lon,
+            item.location_precision, "" if item.distance_m is None else item.distance_m,
+            " / ".join(item.phones), item.opening.status, item.opening.label,
+            item.freshness.data_date.isoformat(), str(item.freshness.stale).lower(),
+            " ".join(p.source for p in item.sources), " / ".join(sorted({p.licence for p in item.sources})),
+        ])
+    return Response(
+        content=buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="structures.csv"'},
+    )
+
+
+@router.get(
+    "/structures.geojson",
+    responses={200: {"content": {"application/geo+json": {}}, "description": "FeatureCollection GeoJSON."}, **ERRORS},
+    summary="Exporter la recherche en GeoJSON",
+)
+def export_geojson(params: Annotated[StructureFilters, Query()], service: ServiceDep) -> JSONResponse:
+    """Mêmes filtres que `/structures`, au plus 5 000 lieux, en GeoJSON (WGS84)."""
+    items, _ = service.export(params, MAX_EXPORT)
+    features = [
+        {
+            "type": "Feature",
+            "id": item.id,
+            "geometry": {"type": "Point", "coordinates": [item.lon, item.lat]},
+            "properties": item.model_dump(mode="json", exclude={"lat", "lon"}),
+        }
+        for item in items
+    ]
+    return JSONResponse(
+        {"type": "FeatureCollection", "features": features},
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="structures.geojson"'},
+    )
+
+
+@router.get(
+    "/structures/{structure_id}",
+    response_model=StructureDetail,
+    responses={404: {"model": ErrorResponse, "description": "Identifiant inconnu."}},
+    summary="Fiche d'un lieu",
+)
+def get_structure(structure_id: str, service: ServiceDep) -> StructureDetail:
+    """Fiche complète : services, horaires, publics, modalités, provenance et fraîcheur des données."""
+    structure = service.backend.get(structure_id) if len(structure_id) <= 200 else None
+    if structure is None:
+        raise HTTPException(status_code=404, detail=f"Aucun lieu avec l'identifiant « {structure_id[:200]} ».")
+    now = parse_moment(None)
+    return StructureDetail(
+        **structure.model_dump(),
+        opening=service.opening(structure, now),
+        freshness=service.freshness(structure, now.date()),
+    )

@@ -1,0 +1,105 @@
+"""Response models of the API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from directory_api.geography.gazetteer import Place
+from directory_api.models import Provenance, Structure
+
+
+class OpeningOut(BaseModel):
+    status: Literal["open", "closed", "unknown"] = Field(
+        description="`open`, `closed` ou `unknown` (horaires inconnus : jamais présenté comme ouvert)."
+    )
+    next_change: datetime | None = Field(default=None, description="Prochain changement (heure de Paris).")
+    label: str = Field(description="Phrase courte, ex. « Ouvert jusqu'à 18h00 ».")
+
+
+class Freshness(BaseModel):
+    data_date: date = Field(description="Date des données de la source la plus ancienne du lieu.")
+    stale: bool = Field(description="Données de plus d'un an : à vérifier avant de s'y rendre.")
+    last_verified: date | None = Field(description="Dernière vérification humaine ; vide si jamais vérifiée.")
+    warning: str | None = Field(default=None, description="Avertissement à afficher, en français.")
+
+
+class StructureItem(BaseModel):
+    id: str
+    name: str
+    kind: str | None
+    categories: list[str]
+    address: str | None
+    postcode: str | None
+    commune: str | None
+    department: str | None
+    lat: float
+    lon: float
+    location_precision: str
+    distance_m: float | None = Field(description="Distance au point de recherche, en mètres.")
+    phones: list[str]
+    opening: OpeningOut
+    freshness: Freshness
+    sources: list[Provenance]
+
+
+class StructureDetail(Structure):
+    opening: OpeningOut
+    freshness: Freshness
+
+
+class QueryEcho(BaseModel):
+    """How the request was understood."""
+
+    q: str | None
+    place: Place | None = Field(description="Lieu résolu (paramètre `place`).")
+    lat: float | None
+    lon: float | None
+    radius_km: float | None
+    department: str | None
+    categories: list[str] = Field(description="Catégories demandées.")
+    expanded_categories: list[str] = Field(description="Catégories cherchées, sous-catégories comprises.")
+    text_categories: list[str] = Field(description="Besoins reconnus dans le texte `q`.")
+    text_terms: list[str] = Field(description="Mots de `q` cherchés dans les noms et descriptions.")
+    open_at: datetime | None
+    sort: str
+
+
+class SearchResponse(BaseModel):
+    total: int
+    items: list[StructureItem]
+    facets: dict[str, dict[str, int]]
+    query: QueryEcho
+
+
+class CategoryNode(BaseModel):
+    id: str
+    label: str
+    description: str | None = None
+    terms: list[str] = Field(default_factory=list)
+    children: list[CategoryNode] = Field(default_factory=list)
+
+
+class PlacesResponse(BaseModel):
+    q: str
+    items: list[Place]
+    message: str | None = Field(default=None, description="Explication quand rien n'est trouvé.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    backend: str
+    structures: int
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+    allowed: list[str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    errors: list[ErrorDetail] = Field(default_factory=list)

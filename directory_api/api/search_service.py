@@ -1,0 +1,157 @@
+"""Turns API parameters into an engine query and engine hits into API items.
+
+Engine-neutral: place resolution, need detection in the text, opening status and freshness are
+computed here once, whatever the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from directory_api.api.parameters import StructureFilters, StructureSearchParams
+from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, SearchResponse, StructureItem
+from directory_api.geography.gazetteer import Gazetteer, Place
+from directory_api.models import Structure
+from directory_api.opening import Opening, parse_moment, structure_opening
+from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
+from directory_api.search.understanding import TermMatcher, Vocabulary, understand
+from directory_api.taxonomy import Taxonomy
+
+DEFAULT_RADIUS_KM = 10.0
+
+
+class UnknownPlaceError(ValueError):
+    """The `place` parameter names nothing we know in Île-de-France."""
+
+
+@dataclass
+class DirectoryService:
+    backend: SearchBackend
+    gazetteer: Gazetteer
+    taxonomy: Taxonomy
+    stale_after_days: int = 365
+
+    def __post_init__(self) -> None:
+        self.matcher = TermMatcher(self.taxonomy)
+        self.refresh_vocabulary()
+
+    def refresh_vocabulary(self) -> None:
+        self.vocabulary = Vocabulary(self.backend.vocabulary())
+
+    # -- queries ------------------------------------------------------------------------------
+    def build_query(
+        self, params: StructureFilters, *, sort: str | None = None, offset: int = 0, limit: int = 20
+    ) -> tuple[SearchQuery, QueryEcho]:
+        place: Place | None = None
+        lat, lon, department = params.lat, params.lon, params.department
+        if params.place:
+            place = self.gazetteer.resolve(params.place)
+            if place is None:
+                raise UnknownPlaceError(params.place)
+            if place.kind == "department":
+                department = department or place.department
+            else:
+                lat, lon = place.lat, place.lon
+        radius = params.radius_km
+        if radius is None and lat is not None:
+            radius = DEFAULT_RADIUS_KM
+        understood = understand(params.q, self.matcher, self.vocabulary)
+        open_at = parse_moment(None) if params.open_now else (
+            parse_moment(params.open_at) if params.open_at else None
+        )
+        chosen_sort = sort or ("relevance" if params.q else "distance")
+        query = SearchQuery(
+            categories=self.taxonomy.expand(params.category),
+            text_categories=self.taxonomy.expand(understood.categories),
+            text_tokens=understood.tokens,
+            text_required=not understood.categories,
+            lat=lat,
+            lon=lon,
+            radius_km=radius if lat is not None else None,
+            department=department,
+            open_at=open_at,
+            free=True if params.free else None,
+            anonymous=True if params.anonymous else None,
+            wheelchair_access=True if params.pmr else None,
+            age=params.age,
+            gender=params.gender,
+            language=params.language,
+            sort=chosen_sort if lat is not None or chosen_sort == "relevance" else "relevance",
+            offset=offset,
+            limit=limit,
+        )
+        echo = QueryEcho(
+            q=params.q,
+            place=place,
+            lat=lat,
+            lon=lon,
+            radius_km=query.radius_km,
+            department=department,
+            categories=params.category,
+            expanded_categories=query.categories,
+            text_categories=understood.categories,
+            text_terms=[variants[0] for variants in understood.tokens],
+            open_at=open_at,
+            sort=query.sort,
+        )
+        return query, echo
+
+    def search(self, params: StructureSearchParams) -> SearchResponse:
+        query, echo = self.build_query(
+            params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
+        )
+        result: SearchResult = self.backend.search(query)
+        now = query.open_at or parse_moment(None)
+        return SearchResponse(
+            total=result.total,
+            items=[self.item(hit, now) for hit in result.hits],
+            facets=result.facets,
+            query=echo,
+        )
+
+    def export(self, params: StructureFilters, limit: int) -> tuple[list[StructureItem], QueryEcho]:
+        query, echo = self.build_query(params, limit=limit)
+        now = query.open_at or parse_moment(None)
+        return [self.item(hit, now) for hit in self.backend.search(query).hits], echo
+
+    # -- presentation -------------------------------------------------------------------------
+    def opening(self, structure: Structure, now: datetime) -> OpeningOut:
+        opening: Opening = structure_opening(structure, now)
+        return OpeningOut(status=opening.status, next_change=opening.next_change, label=opening.label(now))
+
+    def freshness(self, structure: Structure, today: date) -> Freshness:
+        data_date = structure.data_date
+        age_days = (today - data_date).days
+        stale = age_days > self.stale_after_days
+        warning = None
+        if stale:
+            years = age_days // 365
+            warning = (
+                f"Données de {data_date.strftime('%m/%Y')} (il y a plus de {years} an{'s' if years > 1 else ''}) : "
+                "appelez avant de vous déplacer."
+            )
+        return Freshness(
+            data_date=data_date, stale=stale, last_verified=structure.last_verified, warning=warning
+        )
+
+    def item(self, hit: SearchHit, now: datetime) -> StructureItem:
+        s = hit.structure
+        return StructureItem(
+            id=s.id,
+            name=s.name,
+            kind=s.kind,
+            categories=s.categories(),
+            address=s.address,
+            postcode=s.postcode,
+            commune=s.commune,
+            department=s.department,
+            lat=s.lat,
+            lon=s.lon,
+            location_precision=s.location_precision,
+            distance_m=hit.distance_m,
+            phones=s.phones,
+            opening=self.opening(s, now),
+            freshness=self.freshness(s, now.date()),
+            sources=s.sources,
+        )
