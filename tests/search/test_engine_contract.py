@@ -1,0 +1,197 @@
+"""Behaviour every search engine must have, on a small hand-made directory.
+
+Parametrised by engine: the Elasticsearch engine joins the list when it exists.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+
+from directory_api.models import Modalities, OpeningHours, Provenance, Publics, Service, Structure, TimeSlot
+from directory_api.opening import PARIS
+from directory_api.search.backend import SearchBackend, SearchQuery
+from directory_api.search.embedded import EmbeddedBackend
+from directory_api.text import normalize
+
+REPUBLIQUE = (48.8674, 2.3636)
+
+
+def make(
+    id: str, name: str, categories: list[str], lat: float, lon: float, *, kind: str | None = None,
+    modalities: Modalities | None = None, publics: Publics | None = None, hours: OpeningHours | None = None,
+    department: str = "75", description: str | None = None, languages: list[str] | None = None,
+) -> Structure:
+    return Structure(
+        id=id, name=name, kind=kind, description=description, lat=lat, lon=lon, department=department,
+        services=[Service(id=f"{id}-1", name=name, categories=categories)],
+        modalities=modalities, publics=publics, hours=hours, languages=languages,
+        sources=[Provenance(source="test", source_record_id=id, licence="Licence Ouverte 2.0", data_date=date(2025, 1, 1))],
+    )
+
+
+WEEKDAYS_9_17 = OpeningHours(weekly={d: [TimeSlot(start=time(9), end=time(17))] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")})
+
+DIRECTORY = [
+    make("douche-1", "Bains-douches Oberkampf", ["shower"], 48.8650, 2.3750, kind="Bains-douches",
+         modalities=Modalities(free=True, wheelchair_access=True), hours=WEEKDAYS_9_17),
+    make("douche-2", "Bains-douches Château-Landon", ["shower"], 48.8830, 2.3620, modalities=Modalities(free=False)),
+    make("cpef-1", "Centre de santé sexuelle Belleville", ["contraception", "emergency_contraception", "sti_prevention_testing"],
+         48.8720, 2.3770, kind="CPEF", modalities=Modalities(free=True, anonymous=True),
+         publics=Publics(age_min=0, age_max=25), languages=["fr", "ar"]),
+    make("pharma-1", "Pharmacie de la République", ["emergency_contraception"], 48.8676, 2.3640, kind="Pharmacie"),
+    make("ivg-1", "Hôpital Lariboisière", ["abortion"], 48.8828, 2.3526, kind="Hôpital",
+         description="Interruption volontaire de grossesse médicamenteuse et instrumentale."),
+    make("chrs-1", "CHRS Les Lilas", ["emergency_accommodation"], 48.8790, 2.4160, department="93",
+         publics=Publics(gender="women")),
+    make("chrs-2", "CHRS Saint-Martin", ["emergency_accommodation"], 48.8710, 2.3610, publics=Publics(gender="men")),
+    make("far-1", "Bains-douches Melun", ["shower"], 48.5420, 2.6550, department="77"),
+]
+
+
+@pytest.fixture(scope="module", params=["embedded"])
+def engine(request, tmp_path_factory) -> SearchBackend:
+    if request.param == "embedded":
+        backend = EmbeddedBackend(tmp_path_factory.mktemp("index") / "test.sqlite")
+    backend.bulk_load(DIRECTORY)
+    yield backend
+    backend.close()
+
+
+def ids(result) -> list[str]:
+    return [hit.structure.id for hit in result.hits]
+
+
+def test_should_count_and_get_what_was_loaded(engine):
+    assert engine.count() == len(DIRECTORY)
+    assert engine.get("cpef-1").name == "Centre de santé sexuelle Belleville"
+    assert engine.get("nope") is None
+
+
+def test_should_find_a_category_and_its_descendants_through_search_categories(engine):
+    result = engine.search(SearchQuery(categories=["sexual_health"], limit=50))
+    assert set(ids(result)) == {"cpef-1", "ivg-1"}
+
+
+def test_should_keep_pharmacies_out_of_parent_category_searches(engine):
+    assert "pharma-1" not in ids(engine.search(SearchQuery(categories=["health"], limit=50)))
+    assert "pharma-1" in ids(engine.search(SearchQuery(categories=["emergency_contraception"], limit=50)))
+
+
+def test_should_sort_by_distance_and_report_it(engine):
+    result = engine.search(SearchQuery(categories=["shower"], lat=REPUBLIQUE[0], lon=REPUBLIQUE[1], sort="distance"))
+    assert ids(result) == ["douche-1", "douche-2", "far-1"]
+    distances = [hit.distance_m for hit in result.hits]
+    assert distances == sorted(distances)
+    assert 800 < distances[0] < 1000  # République → Oberkampf baths, about 0.9 km
+
+
+def test_should_filter_by_radius(engine):
+    result = engine.search(SearchQuery(categories=["shower"], lat=REPUBLIQUE[0], lon=REPUBLIQUE[1], radius_km=5))
+    assert set(ids(result)) == {"douche-1", "douche-2"}
+
+
+def test_should_filter_free_anonymous_and_wheelchair_access(engine):
+    assert ids(engine.search(SearchQuery(categories=["shower"], free=True))) == ["douche-1"]
+    assert ids(engine.search(SearchQuery(anonymous=True))) == ["cpef-1"]
+    assert ids(engine.search(SearchQuery(wheelchair_access=True))) == ["douche-1"]
+
+
+def test_should_filter_by_gender_keeping_places_open_to_all(engine):
+    result = engine.search(SearchQuery(categories=["emergency_accommodation"], gender="women"))
+    assert ids(result) == ["chrs-1"]
+
+
+def test_should_filter_by_age(engine):
+    assert "cpef-1" not in ids(engine.search(SearchQuery(age=30, limit=50)))
+    assert "cpef-1" in ids(engine.search(SearchQuery(age=16, limit=50)))
+
+
+def test_should_filter_by_language_assuming_french_when_unknown(engine):
+    assert ids(engine.search(SearchQuery(language="ar"))) == ["cpef-1"]
+    assert len(ids(engine.search(SearchQuery(language="fr", limit=50)))) == len(DIRECTORY)
+
+
+def test_should_filter_by_department(engine):
+    assert ids(engine.search(SearchQuery(department="93"))) == ["chrs-1"]
+
+
+def test_should_match_text_in_names_and_descriptions(engine):
+    result = engine.search(SearchQuery(text_tokens=[[normalize("médicamenteuse")]]))
+    assert ids(result) == ["ivg-1"]
+    result = engine.search(SearchQuery(text_tokens=[[normalize("Lariboisiere")]]))
+    assert ids(result) == ["ivg-1"]
+
+
+def test_should_require_every_word_when_text_is_required(engine):
+    query = SearchQuery(text_tokens=[[normalize("bains")], [normalize("melun")]])
+    assert ids(engine.search(query)) == ["far-1"]
+
+
+def test_should_use_words_only_to_rank_when_a_need_was_named(engine):
+    query = SearchQuery(
+        text_categories=["shower"], text_tokens=[[normalize("landon")]], text_required=False,
+        lat=REPUBLIQUE[0], lon=REPUBLIQUE[1], sort="relevance",
+    )
+    result = engine.search(query)
+    assert ids(result)[0] == "douche-2"
+    assert set(ids(result)) == {"douche-1", "douche-2", "far-1"}
+
+
+def test_should_require_both_the_category_parameter_and_the_need_in_the_text(engine):
+    query = SearchQuery(categories=["sexual_health"], text_categories=["abortion"])
+    assert ids(engine.search(query)) == ["ivg-1"]
+
+
+def test_should_keep_only_places_open_at_the_given_time(engine):
+    monday_10 = datetime(2026, 11, 23, 10, tzinfo=PARIS)
+    assert ids(engine.search(SearchQuery(open_at=monday_10))) == ["douche-1"]
+    sunday_10 = datetime(2026, 11, 22, 10, tzinfo=PARIS)
+    assert ids(engine.search(SearchQuery(open_at=sunday_10))) == []
+
+
+def test_should_paginate_without_overlap_or_loss(engine):
+    seen = []
+    for offset in range(0, len(DIRECTORY), 3):
+        page = engine.search(SearchQuery(lat=REPUBLIQUE[0], lon=REPUBLIQUE[1], sort="distance", offset=offset, limit=3))
+        assert page.total == len(DIRECTORY)
+        seen.extend(ids(page))
+    assert sorted(seen) == sorted(s.id for s in DIRECTORY)
+
+
+def test_should_count_facets_over_all_matches_not_only_the_page(engine):
+    result = engine.search(SearchQuery(categories=["shower"], limit=1))
+    assert result.total == 3
+    assert result.facets["categories"]["shower"] == 3
+    assert result.facets["department"] == {"75": 2, "77": 1}
+
+
+def test_should_expose_its_vocabulary_for_typo_tolerance(engine):
+    assert normalize("Lariboisière") in engine.vocabulary()
+
+
+def test_should_upsert_and_delete_one_structure(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "one.sqlite")
+    backend.bulk_load(DIRECTORY[:2])
+    changed = DIRECTORY[0].model_copy(update={"name": "Bains-douches Oberkampf rénovés"})
+    backend.upsert(changed)
+    assert backend.count() == 2
+    assert ids(backend.search(SearchQuery(text_tokens=[[normalize("rénovés")]]))) == ["douche-1"]
+    assert backend.delete("douche-1") is True
+    assert backend.delete("douche-1") is False
+    assert backend.count() == 1
+    assert backend.search(SearchQuery(categories=["shower"])).total == 1
+
+
+def test_should_keep_the_old_index_when_a_rebuild_fails(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "safe.sqlite")
+    backend.bulk_load(DIRECTORY)
+
+    def broken():
+        yield DIRECTORY[0]
+        raise RuntimeError("source illisible")
+
+    with pytest.raises(RuntimeError):
+        backend.bulk_load(broken())
+    assert backend.count() == len(DIRECTORY)
