@@ -1,0 +1,132 @@
+"""The API contract: paths, shapes, French errors, no 500 on user input."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_should_report_health_with_backend_and_count(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["backend"] == "embedded"
+    assert body["structures"] > 1000
+
+
+def test_should_list_the_category_tree_with_labels(client):
+    roots = client.get("/categories").json()
+    assert len(roots) == 11
+    health = next(r for r in roots if r["id"] == "health")
+    sexual = next(c for c in health["children"] if c["id"] == "sexual_health")
+    assert any(c["id"] == "abortion" and c["label"] == "Avortement (IVG)" for c in sexual["children"])
+
+
+def test_should_return_items_with_the_documented_fields(client):
+    body = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()
+    assert set(body) == {"total", "items", "facets", "query"}
+    item = body["items"][0]
+    for field in ("id", "name", "categories", "address", "postcode", "commune", "lat", "lon", "distance_m", "phones", "opening", "sources"):
+        assert field in item
+    assert set(item["opening"]) >= {"status", "next_change"}
+    assert {"source", "source_record_id", "licence", "data_date"} <= set(item["sources"][0])
+
+
+def test_should_return_a_structure_by_id_with_services_and_provenance(client):
+    first = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()["items"][0]
+    detail = client.get(f"/structures/{first['id']}").json()
+    assert detail["id"] == first["id"]
+    assert detail["services"][0]["categories"]
+    assert detail["sources"]
+
+
+def test_should_answer_404_in_french_for_an_unknown_id(client):
+    response = client.get("/structures/nope-123")
+    assert response.status_code == 404
+    assert "Aucun lieu" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"radius_km": "-3", "lat": 48.8, "lon": 2.3}, "radius_km"),
+        ({"radius_km": "loin"}, "radius_km"),
+        ({"category": "chocolat"}, "category"),
+        ({"sort": "alphabet"}, "sort"),
+        ({"lat": 48.8}, "requête"),
+        ({"page": 0}, "page"),
+        ({"size": 1000}, "size"),
+        ({"open_at": "demain"}, "open_at"),
+        ({"gender": "other"}, "gender"),
+        ({"place": "Lyon"}, "place"),
+        ({"age": -1}, "age"),
+    ],
+)
+def test_should_answer_422_naming_the_field_in_french(client, params, field):
+    response = client.get("/structures", params=params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"].startswith("Paramètres invalides")
+    assert any(e["field"] == field for e in body["errors"]), body
+
+
+def test_should_list_allowed_values_for_a_closed_list(client):
+    body = client.get("/structures", params={"sort": "alphabet"}).json()
+    error = next(e for e in body["errors"] if e["field"] == "sort")
+    assert set(error["allowed"]) == {"distance", "relevance"}
+    body = client.get("/structures", params={"category": "chocolat"}).json()
+    assert "abortion" in body["errors"][0]["allowed"]
+
+
+def test_should_export_the_same_search_as_csv(client):
+    params = {"category": "shower", "place": "Paris 10e"}
+    json_total = client.get("/structures", params=params).json()["total"]
+    response = client.get("/structures.csv", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.strip().split("\n")
+    assert lines[0].startswith("id,name,kind,categories")
+    assert len(lines) - 1 == json_total
+
+
+def test_should_export_the_same_search_as_geojson(client):
+    params = {"category": "shower", "place": "Paris 10e"}
+    json_total = client.get("/structures", params=params).json()["total"]
+    body = client.get("/structures.geojson", params=params).json()
+    assert body["type"] == "FeatureCollection"
+    assert len(body["features"]) == json_total
+    lon, lat = body["features"][0]["geometry"]["coordinates"]
+    assert 48 < lat < 49.5 and 1.4 < lon < 3.6
+
+
+def test_should_resolve_places_and_explain_an_empty_result(client):
+    body = client.get("/places", params={"q": "monteuil"}).json()
+    assert body["items"][0]["insee_code"] == "93048"
+    body = client.get("/places", params={"q": "Marseille"}).json()
+    assert body["items"] == []
+    assert "Île-de-France" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x" * 200},
+        {"q": "🙂🙂🙂"},
+        {"q": "\"' OR 1=1 --"},
+        {"q": "AND OR NOT ( ) * ^ NEAR"},
+        {"q": "<script>alert(1)</script>"},
+        {"place": "%%%"},
+        {"lat": 0, "lon": 0},
+        {"lat": 48.85, "lon": 2.35, "radius_km": 100},
+        {"page": 1000},
+        {"open_at": "2026-03-29T02:30:00"},
+    ],
+)
+def test_should_never_fail_with_500_on_odd_input(client, params):
+    response = client.get("/structures", params=params)
+    assert response.status_code in (200, 422), response.text
+
+
+def test_should_describe_the_api_in_french(client):
+    spec = client.get("/openapi.json").json()
+    params = {p["name"]: p for p in spec["paths"]["/structures"]["get"]["parameters"]}
+    assert set(params) >= {"q", "category", "lat", "lon", "place", "radius_km", "open_now", "open_at", "free", "anonymous", "age", "gender", "pmr", "language", "sort", "page", "size"}
+    assert "Une catégorie parente" in params["category"]["description"]
