@@ -16,12 +16,12 @@ from directory_api.taxonomy import Taxonomy
 from directory_api.text import STOP_WORDS, fuzzy_allowed, stem, words
 
 MAX_VARIANTS = 8
-
-
-def _close(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    return fuzzy_allowed(a) and fuzzy_allowed(b) and Levenshtein.distance(a, b, score_cutoff=1) <= 1
+# Words of a request that say nothing about what is searched (« je cherche », SMS « jai », « svp »).
+QUERY_NOISE = frozenset(
+    stem(word)
+    for word in """cherch cherche chercher besoin trouv trouver veux voudrai voudrais aimerai aimerais jai jsui chui
+    svp stp merci bonjour slt salut urgent ou quel quelle comment peux peut proche pres ici""".split()
+)
 
 
 @dataclass
@@ -32,43 +32,46 @@ class Understanding:
 
 
 class TermMatcher:
-    """Finds taxonomy terms in a query, longest phrase first."""
+    """Finds taxonomy terms in a query, longest phrase first, one typo allowed per long word."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self._phrases: list[tuple[tuple[str, ...], str]] = []
-        seen: set[tuple[tuple[str, ...], str]] = set()
+        phrases: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
         for category in taxonomy.categories.values():
             for term in (category.label, *category.terms):
                 phrase = tuple(stem(w) for w in words(term) if w not in STOP_WORDS)
-                if phrase and (phrase, category.id) not in seen:
-                    seen.add((phrase, category.id))
-                    self._phrases.append((phrase, category.id))
-        # Longest phrases first, so « contraception d'urgence » wins over « contraception ».
-        self._phrases.sort(key=lambda p: -len(p[0]))
-        self._by_length: dict[int, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-        for phrase, cid in self._phrases:
-            self._by_length[len(phrase)].append((phrase, cid))
+                if phrase:
+                    phrases[phrase].setdefault(category.id, None)
+        self._phrases = {phrase: list(cids) for phrase, cids in phrases.items()}
+        self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for phrase in self._phrases:
+            self._by_first[phrase[0]].append(phrase)
+        self._max_length = max(len(p) for p in self._phrases)
+        self._tokens = Vocabulary({t for phrase in self._phrases for t in phrase})
 
     def match(self, tokens: list[str]) -> tuple[list[str], list[int]]:
         """(categories, indexes of the tokens that named them)."""
+        close = [set(self._tokens.variants(t)) | {t} for t in tokens]
         categories: dict[str, None] = {}
         used: set[int] = set()
-        for length in sorted(self._by_length, reverse=True):
+        # Longest phrases first, so « pilule du lendemain » wins over « pilule ».
+        for length in range(min(self._max_length, len(tokens)), 0, -1):
             for start in range(0, len(tokens) - length + 1):
                 span = range(start, start + length)
                 if any(i in used for i in span):
                     continue
-                window = tokens[start : start + length]
-                hits = [
-                    cid
-                    for phrase, cid in self._by_length[length]
-                    if all(_close(t, p) for t, p in zip(window, phrase, strict=True))
-                ]
-                if hits:
-                    exact = [
-                        cid for phrase, cid in self._by_length[length] if tuple(window) == phrase
+                window = tuple(tokens[start : start + length])
+                if window in self._phrases:
+                    hits = self._phrases[window]
+                else:
+                    hits = [
+                        cid
+                        for first in close[start]
+                        for phrase in self._by_first.get(first, ())
+                        if len(phrase) == length and all(p in close[start + k] for k, p in enumerate(phrase))
+                        for cid in self._phrases[phrase]
                     ]
-                    for cid in exact or hits:
+                if hits:
+                    for cid in hits:
                         categories.setdefault(cid, None)
                     used.update(span)
         return list(categories), sorted(used)
@@ -101,7 +104,9 @@ def understand(text: str | None, matcher: TermMatcher, vocabulary: Vocabulary) -
         return Understanding()
     tokens = [stem(w) for w in words(text) if w not in STOP_WORDS]
     categories, used = matcher.match(tokens)
-    leftover = [t for i, t in enumerate(tokens) if i not in used]
+    used_set = set(used)
+    tokens_left = [(i, t) for i, t in enumerate(tokens) if i not in used_set and t not in QUERY_NOISE]
+    leftover = [t for _, t in tokens_left]
     return Understanding(
         categories=categories,
         matched_terms=[tokens[i] for i in used],
