@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from directory_api.geography.build import build_places
 from directory_api.geography.communes import CommuneIndex
 from directory_api.models import Reject, Structure
 from directory_api.sources import all_sources
@@ -128,5 +129,5 @@ def run_import(
     (out_dir / "import-report.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    communes.write_jsonl(places_dir / "communes.jsonl")
+    build_places(datasets_dir, places_dir)
     return summary
