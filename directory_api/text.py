@@ -18,6 +18,7 @@ from functools import lru_cache
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 STOP_WORDS = frozenset(
     """a au aux avec ce ces dans de des du en et il ils je la le les leur lui ma mais me mes mon ne
@@ -29,8 +30,10 @@ STOP_WORDS = frozenset(
 def fold(text: str) -> str:
     """Lowercase, fold accents and ligatures. Keeps punctuation."""
     text = text.translate(_LIGATURES).lower()
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_LIGATURES)
+    return _COMBINING.sub("", decomposed).translate(_LIGATURES)
 
 
 def words(text: str) -> list[str]:
@@ -65,9 +68,22 @@ def tokens(text: str | None) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-def normalize(text: str | None) -> str:
-    """The token string both engines index (whitespace separated)."""
+@lru_cache(maxsize=131072)
+def _normalize_cached(text: str) -> str:
     return " ".join(tokens(text))
+
+
+def normalize(text: str | None) -> str:
+    """The token string both engines index (whitespace separated).
+
+    Cached: descriptions, communes and service names repeat across thousands of records.
+    """
+    return _normalize_cached(text) if text else ""
+
+
+def normalize_parts(parts: list[str | None]) -> str:
+    """Normalise each part on its own (so repeated parts hit the cache) and join them."""
+    return " ".join(filter(None, (normalize(part) for part in parts)))
 
 
 def fuzzy_allowed(word: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from directory_api.models import Gender, Structure
 from directory_api.taxonomy import Taxonomy
-from directory_api.text import normalize
+from directory_api.text import normalize_parts
 
 # Pharmacies are plentiful (600+ in the region) and help with one need only: emergency contraception.
 # They match a search for that category itself, never a search for a parent (sexual_health, health),
@@ -86,8 +86,8 @@ def build_document(structure: Structure, taxonomy: Taxonomy) -> Document:
         department=structure.department or "",
         source=structure.sources[0].source,
         categories=tuple(structure.categories()),
-        name_text=normalize(" ".join(filter(None, [structure.name, structure.kind]))),
-        body_text=normalize(" ".join(filter(None, body_parts))),
+        name_text=normalize_parts([structure.name, structure.kind]),
+        body_text=normalize_parts(body_parts),
         services=tuple(rows),
     )
 

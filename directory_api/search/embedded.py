@@ -28,6 +28,7 @@ from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
 
 KM_PER_DEGREE_LAT = 111.195
+BATCH_SIZE = 2000
 FTS_WEIGHTS = (4.0, 1.0)  # name and kind weigh more than description and address
 SCHEMA = """
 CREATE TABLE docs(
@@ -112,29 +113,35 @@ class EmbeddedBackend(SearchBackend):
             self._local.conn = None
 
     # -- writing ------------------------------------------------------------------------------
-    def _insert(self, conn: sqlite3.Connection, structure: Structure, rid: int | None = None) -> None:
+    def _rows(self, structure: Structure, rid: int | None) -> tuple[tuple, tuple, list[tuple]]:
         doc = build_document(structure, self.taxonomy)
-        cursor = conn.execute(
-            "INSERT INTO docs(rid, id, lat, lon, department, source, categories, hours, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rid,
-                doc.id,
-                doc.lat,
-                doc.lon,
-                doc.department,
-                doc.source,
-                " ".join(doc.categories),
-                _hours_json(structure),
-                structure.model_dump_json(exclude_none=True),
-            ),
+        docs_row = (
+            rid,
+            doc.id,
+            doc.lat,
+            doc.lon,
+            doc.department,
+            doc.source,
+            " ".join(doc.categories),
+            _hours_json(structure),
+            structure.model_dump_json(exclude_none=True),
         )
-        row_id = cursor.lastrowid
-        conn.execute("INSERT INTO geo VALUES (?, ?, ?, ?, ?)", (row_id, doc.lat, doc.lat, doc.lon, doc.lon))
-        conn.execute("INSERT INTO fts(rowid, name, body) VALUES (?, ?, ?)", (row_id, doc.name_text, doc.body_text))
+        return docs_row, (doc.name_text, doc.body_text), list(self._service_rows(rid, doc))
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, batch: list[tuple[tuple, tuple, list[tuple]]]) -> None:
+        conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [b[0] for b in batch])
         conn.executemany(
-            "INSERT INTO svc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self._service_rows(row_id, doc))
+            "INSERT INTO geo VALUES (?, ?, ?, ?, ?)", [(b[0][0], b[0][2], b[0][2], b[0][3], b[0][3]) for b in batch]
         )
+        conn.executemany(
+            "INSERT INTO fts(rowid, name, body) VALUES (?, ?, ?)", [(b[0][0], *b[1]) for b in batch]
+        )
+        conn.executemany("INSERT INTO svc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r for b in batch for r in b[2]])
+
+    def _insert(self, conn: sqlite3.Connection, structure: Structure) -> None:
+        next_rid = conn.execute("SELECT COALESCE(MAX(rid), 0) + 1 FROM docs").fetchone()[0]
+        self._write(conn, [self._rows(structure, next_rid)])
 
     @staticmethod
     def _service_rows(rid: int | None, doc: Document) -> Iterator[tuple[object, ...]]:
@@ -161,8 +168,13 @@ class EmbeddedBackend(SearchBackend):
         count = 0
         try:
             conn.execute("BEGIN")
+            batch = []
             for count, structure in enumerate(structures, start=1):  # noqa: B007
-                self._insert(conn, structure, rid=count)
+                batch.append(self._rows(structure, count))
+                if len(batch) >= BATCH_SIZE:
+                    self._write(conn, batch)
+                    batch = []
+            self._write(conn, batch)
             conn.executescript(INDEXES)
             conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             conn.execute(
