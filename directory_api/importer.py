@@ -110,6 +110,57 @@ def report(results: list[SourceResult]) -> dict[str, object]:
     }
 
 
+README_HEADER = """# Données normalisées des structures
+
+Produit par `directory import` (`make import`) à partir des jeux de données ouverts de
+`../shared/datasets/` ; ne pas modifier à la main. Un fichier JSON Lines par source, un lieu par
+ligne, au format du modèle `directory_api/models.py` (JSON Schema : `data/schema/structure.schema.json`).
+
+- `rejects.csv` : chaque ligne source qui n'a pas pu devenir un lieu (fichier, ligne, raison).
+- `import-report.json` : nombre de lieux, de rejets et de lignes hors périmètre par source ;
+  lieux par catégorie et par département. Chaque ligne de chaque fichier est comptée.
+- Chaque lieu garde sa provenance (`sources` : source, identifiant d'origine, licence, date des données).
+  `last_verified` est vide : aucune de ces fiches n'a été vérifiée par une personne.
+
+## Sources et licences
+
+Merci aux producteurs de ces données. Les sources sous **ODbL** (Open Database License) sont gardées
+dans des fichiers séparés : toute base dérivée de ces fichiers doit citer la source et être partagée
+sous la même licence. Les sources sous **Licence Ouverte / Etalab 2.0** demandent de citer la source
+et la date de mise à jour.
+
+| fichier | source | producteur | licence | date des données | lieux | rejets | hors périmètre |
+|---|---|---|---|---|---:|---:|---:|
+"""
+
+README_FOOTER = """
+## Ce qui manque encore (aucune copie ouverte disponible ici)
+
+Distributions alimentaires (Restos du Cœur, Secours populaire, banques alimentaires, épiceries
+solidaires), accueils de jour, domiciliation, bagageries, laveries solidaires, permanences
+juridiques, listes 115 / SIAO, aide vétérinaire. Aucun lieu n'a été inventé pour combler ces
+manques : les futures sources (export Soliguide ou data·inclusion, par exemple) s'ajoutent par un
+nouveau module dans `directory_api/sources/`.
+
+Les positions sans coordonnées dans la source sont placées au centre de leur commune
+(`location_precision: "commune"`) : il n'y a pas de base d'adresses hors ligne.
+"""
+
+
+def write_readme(path: Path, results: list[SourceResult]) -> None:
+    rows = []
+    for result in sorted(results, key=lambda r: r.module.INFO.id):
+        info = result.module.INFO
+        licence = f"[{info.licence}]({info.licence_url})" if info.licence_url else info.licence
+        source = f"[{info.title}]({info.url})" if info.url else info.title
+        rows.append(
+            f"| `{info.id}.jsonl` | {source} | {info.publisher} | {licence} | {info.data_date.isoformat()} | "
+            f"{len(result.structures)} | {sum(not r.out_of_scope for r in result.rejects)} | "
+            f"{sum(r.out_of_scope for r in result.rejects)} |"
+        )
+    path.write_text(README_HEADER + "\n".join(rows) + "\n" + README_FOOTER, encoding="utf-8")
+
+
 def run_import(
     datasets_dir: Path,
     out_dir: Path = STRUCTURES_DIR,
@@ -126,6 +177,7 @@ def run_import(
         results.append(result)
     write_rejects(out_dir / "rejects.csv", [r for res in results for r in res.rejects if not r.out_of_scope])
     summary = report(results)
+    write_readme(out_dir / "README.md", results)
     (out_dir / "import-report.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
