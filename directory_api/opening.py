@@ -86,7 +86,9 @@ def _day_state(hours: OpeningHours, day: date) -> tuple[str, str | None]:
     if hours.valid_from and day < hours.valid_from:
         return "closed", "hors période d'ouverture"
     if hours.valid_until and day > hours.valid_until:
-        return "closed", "hors période d'ouverture"
+        # Past their end date, hours are out of date rather than a proof of closure.
+        until = hours.valid_until.strftime("%d/%m/%Y")
+        return "unknown", f"Horaires connus jusqu'au {until} seulement : à vérifier"
     if is_public_holiday(day):
         if hours.public_holidays == HolidayPolicy.closed:
             return "closed", "jour férié"

@@ -99,11 +99,18 @@ def test_should_be_closed_during_a_temporary_closure_and_reopen_after():
     assert opening.next_change == paris(2026, 11, 25, 9)
 
 
-def test_should_be_closed_outside_the_validity_period():
+def test_should_be_unknown_after_the_hours_stopped_being_valid():
     hours = OFFICE.model_copy(update={"valid_until": date(2026, 9, 30)})
     opening = opening_at(hours, paris(2026, 11, 23, 10))
+    assert opening.status == "unknown"
+    assert "30/09/2026" in (opening.reason or "")
+
+
+def test_should_be_closed_before_a_season_starts_and_say_when_it_opens():
+    hours = OFFICE.model_copy(update={"valid_from": date(2026, 12, 1)})
+    opening = opening_at(hours, paris(2026, 11, 23, 10))
     assert opening.status == "closed"
-    assert opening.next_change is None
+    assert opening.next_change == paris(2026, 12, 1, 9)
 
 
 def test_should_be_open_all_the_time_when_always_open():

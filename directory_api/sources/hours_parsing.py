@@ -55,3 +55,22 @@ def parse_day(text: str | None) -> list[TimeSlot] | None:
         return []
     parts = re.split(r"\s*(?:/|;|,|\bet\b|\+)\s*", cleaned)
     return [parse_range(part) for part in parts if part]
+
+
+def merge_slots(slots: list[TimeSlot]) -> list[TimeSlot]:
+    """Slots of one day sorted, with duplicates and overlaps merged (« 09:00 - 17:30 / 09:00 - 12:00 »).
+
+    Slots running past midnight (end <= start) are kept as they are.
+    """
+    overnight = [s for s in slots if s.end <= s.start]
+    merged: list[TimeSlot] = []
+    for slot in sorted((s for s in slots if s.end > s.start), key=lambda s: (s.start, s.end)):
+        if merged and slot.start <= merged[-1].end:
+            if slot.end > merged[-1].end:
+                merged[-1] = TimeSlot(start=merged[-1].start, end=slot.end)
+        else:
+            merged.append(slot)
+    for slot in overnight:
+        if slot not in merged:
+            merged.append(slot)
+    return merged
