@@ -62,8 +62,10 @@ class DirectoryService:
         )
         chosen_sort = sort or ("relevance" if params.q else "distance")
         query = SearchQuery(
-            categories=self.taxonomy.expand(params.category),
-            text_categories=self.taxonomy.expand(understood.categories),
+            # Engines match these ids against each record's own categories and their ancestors,
+            # so that a parent finds its descendants (and narrow kinds such as pharmacies do not).
+            categories=list(params.category),
+            text_categories=understood.categories,
             text_tokens=understood.tokens,
             text_required=not understood.categories,
             lat=lat,
@@ -89,7 +91,7 @@ class DirectoryService:
             radius_km=query.radius_km,
             department=department,
             categories=params.category,
-            expanded_categories=query.categories,
+            expanded_categories=self.taxonomy.expand([*params.category, *understood.categories]),
             text_categories=understood.categories,
             text_terms=[variants[0] for variants in understood.tokens],
             open_at=open_at,
