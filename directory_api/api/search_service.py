@@ -129,10 +129,8 @@ class DirectoryService:
         warning = None
         if stale:
             years = age_days // 365
-            warning = (
-                f"Données de {data_date.strftime('%m/%Y')} (il y a plus de {years} an{'s' if years > 1 else ''}) : "
-                "appelez avant de vous déplacer."
-            )
+            ago = "plus d'un an" if years <= 1 else f"plus de {years} ans"
+            warning = f"Données de {data_date.strftime('%m/%Y')} (il y a {ago}) : appelez avant de vous déplacer."
         return Freshness(
             data_date=data_date, stale=stale, last_verified=structure.last_verified, warning=warning
         )
