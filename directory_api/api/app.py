@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = EmbeddedBackend(settings.index_path)
+        backend.warm_up()
         app.state.directory = DirectoryService(
             backend=backend,
             gazetteer=Gazetteer.load(settings.data_dir / "places"),

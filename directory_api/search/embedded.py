@@ -16,13 +16,14 @@ import math
 import os
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-from directory_api.models import OpeningHours, Structure
-from directory_api.opening import opening_at
+import numpy as np
+
+from directory_api.models import Structure
+from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
 from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
@@ -78,8 +79,10 @@ class EmbeddedBackend(SearchBackend):
         self.path = Path(path)
         self.taxonomy = taxonomy or get_taxonomy()
         self._local = threading.local()
-        self._hours_cache: dict[tuple[int, int], list[OpeningHours | None] | None] = {}
         self._generation = 0
+        self._columns: Columns | None = None
+        self._columns_generation = -1
+        self._columns_lock = threading.Lock()
 
     # -- connections --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -194,20 +197,19 @@ class EmbeddedBackend(SearchBackend):
     def _reset(self) -> None:
         self.close()
         self._generation += 1
-        self._hours_cache.clear()
 
     def upsert(self, structure: Structure) -> None:
         conn = self._connect()
         with conn:
             self._delete(conn, structure.id)
             self._insert(conn, structure)
-        self._hours_cache.clear()
+        self._invalidate_columns()
 
     def delete(self, structure_id: str) -> bool:
         conn = self._connect()
         with conn:
             deleted = self._delete(conn, structure_id)
-        self._hours_cache.clear()
+        self._invalidate_columns()
         return deleted
 
     @staticmethod
@@ -236,169 +238,153 @@ class EmbeddedBackend(SearchBackend):
         for (body,) in self._connect().execute("SELECT body FROM docs ORDER BY id"):
             yield Structure.model_validate_json(body)
 
+    def warm_up(self) -> None:
+        """Load the in-memory columns and the holiday calendar before the first request."""
+        from directory_api.opening import is_public_holiday, parse_moment
+
+        is_public_holiday(parse_moment(None).date())
+        self._get_columns()
+
+    def _invalidate_columns(self) -> None:
+        """After a single-document change the columns are reloaded on the next search."""
+        with self._columns_lock:
+            self._columns = None
+
+    def _get_columns(self) -> Columns:
+        with self._columns_lock:
+            if self._columns is None or self._columns_generation != self._generation:
+                self._columns = Columns(self._connect())
+                self._columns_generation = self._generation
+            return self._columns
+
     def search(self, query: SearchQuery) -> SearchResult:
+        cols = self._get_columns()
         conn = self._connect()
-        sql, params = self._candidate_sql(query)
-        rows = conn.execute(sql, params).fetchall()
-        if query.open_at is not None:
-            rows = [row for row in rows if self._is_open(row[0], row[7], query.open_at)]
+        mask = np.ones(cols.size, dtype=bool)
+        lat0, lon0 = query.lat, query.lon
+        if query.has_location and query.radius_km is not None:
+            assert lat0 is not None and lon0 is not None
+            dlat = query.radius_km / KM_PER_DEGREE_LAT
+            dlon = query.radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat0)), 0.01))
+            mask &= (np.abs(cols.lat - lat0) <= dlat) & (np.abs(cols.lon - lon0) <= dlon)
+        if query.department:
+            if query.department in cols.departments:
+                mask &= cols.department == cols.departments.index(query.department)
+            else:
+                mask[:] = False
+        self._filter_services(cols, query, mask)
 
-        facets = self._facets(rows)
-        if query.sort == "distance" and query.has_location:
-            rows.sort(key=lambda r: (r[5], -r[6], r[8]))
-        else:
-            rows.sort(key=lambda r: (-self._relevance(r, query), r[8]))
-        page = rows[query.offset : query.offset + query.limit]
-        hits = []
-        if page:
-            bodies = dict(
-                conn.execute(
-                    f"SELECT rid, body FROM docs WHERE rid IN ({','.join('?' * len(page))})",  # noqa: S608
-                    [r[0] for r in page],
-                ).fetchall()
-            )
-            for row in page:
-                distance = math.sqrt(row[5]) * 1000 if query.has_location else None
-                hits.append(
-                    SearchHit(
-                        structure=Structure.model_validate_json(bodies[row[0]]),
-                        distance_m=round(distance, 1) if distance is not None else None,
-                        score=round(self._relevance(row, query), 6),
-                    )
-                )
-        return SearchResult(total=len(rows), hits=hits, facets=facets)
-
-    @staticmethod
-    def _relevance(row: tuple, query: SearchQuery) -> float:
-        """Text score with a distance decay: a good match 5 km away loses to a fair one nearby."""
-        text_score = row[6] or 0.0
-        base = 1.0 + text_score
-        if not query.has_location:
-            return base
-        return base / (1.0 + math.sqrt(row[5]) / 2.0)
-
-    def _candidate_sql(self, query: SearchQuery) -> tuple[str, list[object]]:
-        # Selected columns: rid, department, source, categories, id-less placeholders, d2 (km²),
-        # text score, hours, id — indexes used in `search`.
-        params: list[object] = []
-        joins: list[str] = []
-        where: list[str] = []
-        if query.has_location:
-            assert query.lat is not None and query.lon is not None
-            cos_lat = math.cos(math.radians(query.lat))
-            d2 = (
-                f"((d.lat - {query.lat!r}) * {KM_PER_DEGREE_LAT!r}) * ((d.lat - {query.lat!r}) * {KM_PER_DEGREE_LAT!r})"
-                f" + ((d.lon - {query.lon!r}) * {KM_PER_DEGREE_LAT * cos_lat!r})"
-                f" * ((d.lon - {query.lon!r}) * {KM_PER_DEGREE_LAT * cos_lat!r})"
-            )
-        else:
-            d2 = "0.0"
-
-        text_score = "0.0"
+        scores = np.zeros(cols.size, dtype=np.float64)
         if query.text_tokens:
             operator = "AND" if query.text_required else "OR"
-            match = _fts_query(query.text_tokens, operator)
-            join = "JOIN" if query.text_required else "LEFT JOIN"
             weights = ", ".join(str(w) for w in FTS_WEIGHTS)
-            joins.append(
-                f"{join} (SELECT rowid AS rid, -bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH ?) f"
-                " ON f.rid = d.rid"
+            matches = conn.execute(
+                f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",  # noqa: S608
+                (_fts_query(query.text_tokens, operator),),
+            ).fetchall()
+            if matches:
+                rids = np.fromiter((m[0] for m in matches), dtype=np.int64, count=len(matches))
+                positions = cols.position_of_rid[rids]
+                scores[positions] = np.fromiter((m[1] for m in matches), dtype=np.float64, count=len(matches))
+                if query.text_required:
+                    text_mask = np.zeros(cols.size, dtype=bool)
+                    text_mask[positions] = True
+                    mask &= text_mask
+            elif query.text_required:
+                mask[:] = False
+
+        candidates = np.nonzero(mask)[0]
+        d2 = np.zeros(len(candidates))
+        if query.has_location:
+            assert lat0 is not None and lon0 is not None
+            dy = (cols.lat[candidates] - lat0) * KM_PER_DEGREE_LAT
+            dx = (cols.lon[candidates] - lon0) * KM_PER_DEGREE_LAT * math.cos(math.radians(lat0))
+            d2 = dy * dy + dx * dx
+            if query.radius_km is not None:
+                inside = d2 <= query.radius_km**2
+                candidates, d2 = candidates[inside], d2[inside]
+        if query.open_at is not None:
+            current = np.zeros(cols.size, dtype=bool)
+            current[candidates] = True
+            is_open = cols.open_mask(query.open_at, current)[candidates]
+            candidates, d2 = candidates[is_open], d2[is_open]
+
+        facets = self._facets(cols, candidates)
+        text = scores[candidates]
+        distance_km = np.sqrt(d2)
+        relevance = (1.0 + text) / (1.0 + distance_km / 2.0) if query.has_location else 1.0 + text
+        if query.sort == "distance" and query.has_location:
+            order = np.lexsort((cols.id_rank[candidates], -text, d2))
+        else:
+            order = np.lexsort((cols.id_rank[candidates], -relevance))
+        page = order[query.offset : query.offset + query.limit]
+        hits = []
+        if len(page):
+            page_rids = [int(r) for r in cols.rid[candidates[page]]]
+            bodies = dict(
+                conn.execute(
+                    f"SELECT rid, body FROM docs WHERE rid IN ({','.join('?' * len(page_rids))})",  # noqa: S608
+                    page_rids,
+                ).fetchall()
             )
-            params.append(match)
-            text_score = "COALESCE(f.score, 0.0)"
-
-        if query.has_location and query.radius_km is not None:
-            assert query.lat is not None and query.lon is not None
-            dlat = query.radius_km / KM_PER_DEGREE_LAT
-            dlon = query.radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(query.lat)), 0.01))
-            where.append(
-                "d.rid IN (SELECT rid FROM geo WHERE min_lat >= ? AND max_lat <= ? AND min_lon >= ? AND max_lon <= ?)"
-            )
-            params.extend([query.lat - dlat, query.lat + dlat, query.lon - dlon, query.lon + dlon])
-            where.append(f"{d2} <= ?")
-            params.append(query.radius_km**2)
-
-        if query.department:
-            where.append("d.department = ?")
-            params.append(query.department)
-        service_clauses, service_params = self._service_filter(query)
-        where.extend(service_clauses)
-        params.extend(service_params)
-
-        sql = (
-            f"SELECT d.rid, d.department, d.source, d.categories, NULL, {d2} AS d2, {text_score} AS score,"
-            f" d.hours, d.id FROM docs d {' '.join(joins)}"
-        )
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return sql, params
+            for index, rid in zip(page, page_rids, strict=True):
+                hits.append(
+                    SearchHit(
+                        structure=Structure.model_validate_json(bodies[rid]),
+                        distance_m=round(float(distance_km[index]) * 1000, 1) if query.has_location else None,
+                        score=round(float(relevance[index]), 6),
+                    )
+                )
+        return SearchResult(total=len(candidates), hits=hits, facets=facets)
 
     @staticmethod
-    def _service_filter(query: SearchQuery) -> tuple[list[str], list[object]]:
-        """WHERE clauses on `d.rid`: one service must match the filters and each list of categories.
+    def _filter_services(cols: Columns, query: SearchQuery, mask: np.ndarray) -> None:
+        """One service must match the filters and each list of categories (the `category`
+        parameter and the need named in the text are two lists: a structure must match both,
+        possibly through different services)."""
+        rows_ok: np.ndarray | None = None
 
-        The `category` parameter and a need named in the text are two lists: a structure must match
-        both, possibly through different services.
-        """
-        common: list[str] = []
-        common_params: list[object] = []
-        for column, wanted in (
-            ("free", query.free),
-            ("anonymous", query.anonymous),
-            ("pmr", query.wheelchair_access),
-        ):
+        def restrict(condition: np.ndarray) -> None:
+            nonlocal rows_ok
+            rows_ok = condition if rows_ok is None else rows_ok & condition
+
+        for values, wanted in ((cols.sv_free, query.free), (cols.sv_anonymous, query.anonymous), (cols.sv_pmr, query.wheelchair_access)):
             if wanted is not None:
-                common.append(f"{column} = ?")
-                common_params.append(int(wanted))
+                restrict(values == int(wanted))
         if query.gender is not None:
-            common.append("(gender IS NULL OR gender IN ('all', ?))")
-            common_params.append(str(query.gender))
+            code = GENDER_CODES[str(query.gender)]
+            restrict((cols.sv_gender == 0) | (cols.sv_gender == 1) | (cols.sv_gender == code))
         if query.age is not None:
-            common.append("(age_min IS NULL OR (age_min <= ? AND age_max >= ?))")
-            common_params.extend([query.age, query.age])
-        if query.language == "fr":
-            common.append("(languages IS NULL OR languages LIKE '% fr %')")
-        elif query.language:
-            common.append("languages LIKE ?")
-            common_params.append(f"% {query.language} %")
+            restrict((cols.sv_age_min == UNKNOWN) | ((cols.sv_age_min <= query.age) & (cols.sv_age_max >= query.age)))
+        if query.language:
+            restrict(cols.language_rows_mask(query.language))
 
-        clauses: list[str] = []
-        params: list[object] = []
         category_lists = [c for c in (query.categories, query.text_categories) if c]
         for categories in category_lists:
-            condition = " AND ".join([f"category IN ({','.join('?' * len(categories))})", *common])
-            clauses.append(f"d.rid IN (SELECT rid FROM svc WHERE {condition})")
-            params.extend([*categories, *common_params])
-        if not category_lists and common:
-            clauses.append(f"d.rid IN (SELECT rid FROM svc WHERE {' AND '.join(common)})")
-            params.extend(common_params)
-        return clauses, params
-
-    def _is_open(self, rid: int, hours_json: str | None, at: datetime) -> bool:
-        if hours_json is None:
-            return False
-        key = (self._generation, rid)
-        hours = self._hours_cache.get(key)
-        if key not in self._hours_cache:
-            raw = json.loads(hours_json)
-            if "structure" in raw:
-                hours = [OpeningHours.model_validate(raw["structure"])]
-            else:
-                hours = [OpeningHours.model_validate(h) if h else None for h in raw["services"]]
-            self._hours_cache[key] = hours
-        return any(opening_at(h, at).status == "open" for h in hours or [] if h is not None)
+            rows = cols.category_rows(categories)
+            if rows_ok is not None:
+                rows = rows[rows_ok[rows]]
+            mask &= cols.documents_of_rows(rows)
+        if not category_lists and rows_ok is not None:
+            mask &= cols.documents_of_rows(np.nonzero(rows_ok)[0])
 
     @staticmethod
-    def _facets(rows: list[tuple]) -> dict[str, dict[str, int]]:
-        categories: Counter[str] = Counter()
-        departments: Counter[str] = Counter()
-        sources: Counter[str] = Counter()
-        for row in rows:
-            departments[row[1]] += 1
-            sources[row[2]] += 1
-            categories.update(row[3].split())
+    def _facets(cols: Columns, candidates: np.ndarray) -> dict[str, dict[str, int]]:
+        selected = np.zeros(cols.size, dtype=bool)
+        selected[candidates] = True
+        category_counts = np.bincount(
+            cols.entry_category[selected[cols.entry_doc]], minlength=len(cols.facet_categories)
+        )
+        department_counts = np.bincount(cols.department[candidates], minlength=len(cols.departments))
+        source_counts = np.bincount(cols.source[candidates], minlength=len(cols.sources))
+
+        def named(names: list[str], counts: np.ndarray, by_count: bool) -> dict[str, int]:
+            pairs = [(name, int(count)) for name, count in zip(names, counts, strict=True) if count]
+            pairs.sort(key=(lambda kv: (-kv[1], kv[0])) if by_count else (lambda kv: kv[0]))
+            return dict(pairs)
+
         return {
-            "categories": dict(categories.most_common()),
-            "department": dict(sorted(departments.items())),
-            "source": dict(sources.most_common()),
+            "categories": named(cols.facet_categories, category_counts, by_count=True),
+            "department": named(cols.departments, department_counts, by_count=False),
+            "source": named(cols.sources, source_counts, by_count=True),
         }
