@@ -43,6 +43,7 @@ run: $(INDEX)
 	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT)
 
 test: venv
+	$(VENV)/bin/ruff check directory_api tests bench
 	$(VENV)/bin/pytest
 
 import: venv

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from directory_api.models import Structure
-from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
+from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from directory_api.geography.communes import Commune, CommuneIndex, in_idf_bbox
+
+if TYPE_CHECKING:
+    from directory_api.models import Reject, Structure
+    from directory_api.sources.base import SourceInfo
 
 
 class RowError(ValueError):
@@ -106,3 +111,16 @@ def slug(text: str) -> str:
     from directory_api.text import fold
 
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def map_rows(
+    info: SourceInfo, path: Path, id_column: str, build: Callable[[dict[str, str]], Structure]
+) -> Iterator[Structure | Reject]:
+    """The usual source loop: every CSV row becomes a structure, or a reject with its line and reason."""
+    for line, row in read_csv(path):
+        record_id = row.get(id_column) or None
+        try:
+            check_row_shape(row)
+            yield build(row)
+        except RowError as exc:
+            yield info.reject(path, line, str(exc), record_id)

@@ -33,7 +33,7 @@ from directory_api.models import (
 )
 from directory_api.sources._places import LICENCE_OUVERTE_2, LICENCE_OUVERTE_2_URL, join_sentences, resolve_place
 from directory_api.sources.base import ImportContext, SourceInfo
-from directory_api.sources.common import RowError, check_row_shape, french_phone, read_csv
+from directory_api.sources.common import RowError, french_phone, map_rows
 from directory_api.sources.hours_parsing import HoursParseError, merge_slots, parse_day
 
 INFO = SourceInfo(
@@ -62,13 +62,7 @@ _FREE_COMPUTERS = re.compile(r"\bPC\b|ordinateur|poste[s]? informatique", re.IGN
 
 def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
     path = ctx.dataset(INFO.id) / FILE
-    for line, row in read_csv(path):
-        record_id = row.get("id_fs") or None
-        try:
-            check_row_shape(row)
-            yield _structure(ctx, row)
-        except RowError as exc:
-            yield INFO.reject(path, line, str(exc), record_id)
+    yield from map_rows(INFO, path, "id_fs", lambda row: _structure(ctx, row))
 
 
 def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:

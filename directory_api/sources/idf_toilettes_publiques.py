@@ -27,10 +27,10 @@ from collections.abc import Iterator
 from datetime import date
 
 from directory_api.models import Modalities, Reject, Service, Structure
+from directory_api.sources._osm_hours import parse_osm_opening_hours
 from directory_api.sources._places import ODBL, ODBL_URL, join_sentences, resolve_place, yes_no
 from directory_api.sources.base import ImportContext, SourceInfo
 from directory_api.sources.common import RowError, check_row_shape, read_csv
-from directory_api.sources._osm_hours import parse_osm_opening_hours
 from directory_api.sources.hours_parsing import HoursParseError
 
 INFO = SourceInfo(

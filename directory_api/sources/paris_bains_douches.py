@@ -30,7 +30,7 @@ from directory_api.sources._places import (
     yes_no,
 )
 from directory_api.sources.base import ImportContext, SourceInfo
-from directory_api.sources.common import RowError, check_row_shape, read_csv
+from directory_api.sources.common import RowError, map_rows
 from directory_api.sources.hours_parsing import HoursParseError, merge_slots, parse_day
 
 INFO = SourceInfo(
@@ -60,13 +60,7 @@ _DAY_LABELS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dim
 
 def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
     path = ctx.dataset(INFO.id) / FILE
-    for line, row in read_csv(path):
-        record_id = row.get("identifiant") or None
-        try:
-            check_row_shape(row)
-            yield _structure(ctx, row)
-        except RowError as exc:
-            yield INFO.reject(path, line, str(exc), record_id)
+    yield from map_rows(INFO, path, "identifiant", lambda row: _structure(ctx, row))
 
 
 def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:

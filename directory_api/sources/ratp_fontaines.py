@@ -30,7 +30,7 @@ from directory_api.sources._places import (
     resolve_place,
 )
 from directory_api.sources.base import ImportContext, SourceInfo
-from directory_api.sources.common import RowError, check_row_shape, parse_coordinates, read_csv
+from directory_api.sources.common import RowError, map_rows, parse_coordinates
 from directory_api.text import fold
 
 INFO = SourceInfo(
@@ -53,13 +53,7 @@ PROBABLY_OUTSIDE = (
 
 def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
     path = ctx.dataset(INFO.id) / FILE
-    for line, row in read_csv(path):
-        record_id = row.get("identifiant_ratp") or None
-        try:
-            check_row_shape(row)
-            yield _structure(ctx, row)
-        except RowError as exc:
-            yield INFO.reject(path, line, str(exc), record_id)
+    yield from map_rows(INFO, path, "identifiant_ratp", lambda row: _structure(ctx, row))
 
 
 def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:

@@ -7,8 +7,8 @@ from datetime import date, time
 import pytest
 
 from directory_api.models import TimeSlot
-from directory_api.sources._places import parse_validity_period
 from directory_api.sources._osm_hours import parse_osm_opening_hours
+from directory_api.sources._places import parse_validity_period
 from directory_api.sources.hours_parsing import HoursParseError, merge_slots, parse_day
 
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from directory_api.sources import paris_bains_douches, paris_ilots_fraicheur_equipements as ilots
+from directory_api.sources import paris_bains_douches
+from directory_api.sources import paris_ilots_fraicheur_equipements as ilots
 from tests.sources._source_checks import SourceRun, data_rows, run, slots
 
 
