@@ -37,6 +37,7 @@ class Taxonomy:
                 self._children[parent].append(category.id)
         for children in self._children.values():
             children.sort(key=lambda cid: categories[cid].rank)
+        self._ancestors = {cid: self._walk_up(cid) for cid in categories}
 
     @classmethod
     def load(cls, path: Path = TAXONOMY_PATH) -> Taxonomy:
@@ -71,6 +72,9 @@ class Taxonomy:
 
     def ancestors(self, category_id: str) -> list[str]:
         """Every category above this one, nearest first."""
+        return self._ancestors[category_id]
+
+    def _walk_up(self, category_id: str) -> list[str]:
         seen: dict[str, None] = {}
         stack = list(self.categories[category_id].parents)
         while stack:

@@ -1,9 +1,11 @@
 """The embedded engine: one SQLite file, no server to run.
 
-- `docs`: one row per structure (position, facets, the structure's JSON);
-- `geo`: an R*Tree on positions, the spatial prefilter;
+- `docs`: one row per structure (position, facets, hours, the structure's JSON);
 - `svc`: one row per (service, search category) with the service's effective filters;
 - `fts`: FTS5 on the normalised tokens of `text.py` (the same tokens Elasticsearch indexes), BM25.
+
+At start-up the structured part (positions, categories, filters, weekly hours) is loaded into numpy
+columns (`columns.py`): the spatial prefilter, filters, distance, sorting and facets are vectorised.
 
 A full load writes a new file and swaps it in with an atomic rename, so a failed build never leaves
 the API with a half-built index; open readers keep the old file until they reconnect.
@@ -36,7 +38,6 @@ CREATE TABLE docs(
     rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
     department TEXT NOT NULL, source TEXT NOT NULL, categories TEXT NOT NULL,
     hours TEXT, body TEXT NOT NULL);
-CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 CREATE TABLE svc(
     rid INTEGER NOT NULL, category TEXT, free INTEGER, anonymous INTEGER, pmr INTEGER,
     gender TEXT, age_min INTEGER, age_max INTEGER, languages TEXT);
@@ -44,7 +45,6 @@ CREATE VIRTUAL TABLE fts USING fts5(name, body, tokenize = 'unicode61 remove_dia
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 """
 INDEXES = """
-CREATE INDEX svc_category ON svc(category, rid);
 CREATE INDEX svc_rid ON svc(rid);
 """
 
@@ -135,9 +135,6 @@ class EmbeddedBackend(SearchBackend):
     def _write(conn: sqlite3.Connection, batch: list[tuple[tuple, tuple, list[tuple]]]) -> None:
         conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [b[0] for b in batch])
         conn.executemany(
-            "INSERT INTO geo VALUES (?, ?, ?, ?, ?)", [(b[0][0], b[0][2], b[0][2], b[0][3], b[0][3]) for b in batch]
-        )
-        conn.executemany(
             "INSERT INTO fts(rowid, name, body) VALUES (?, ?, ?)", [(b[0][0], *b[1]) for b in batch]
         )
         conn.executemany("INSERT INTO svc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r for b in batch for r in b[2]])
@@ -217,7 +214,7 @@ class EmbeddedBackend(SearchBackend):
         row = conn.execute("SELECT rid FROM docs WHERE id = ?", (structure_id,)).fetchone()
         if row is None:
             return False
-        for table, column in (("docs", "rid"), ("geo", "rid"), ("svc", "rid"), ("fts", "rowid")):
+        for table, column in (("docs", "rid"), ("svc", "rid"), ("fts", "rowid")):
             conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (row[0],))  # noqa: S608
         return True
 
