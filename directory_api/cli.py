@@ -45,21 +45,29 @@ def schema(out: Path = typer.Option(None, help="Dossier de sortie (défaut : dat
 
 
 @app.command("build-index")
-def build_index(path: Path = typer.Option(None, help="Fichier d'index (défaut : var/directory.sqlite).")) -> None:
-    """Construit l'index de recherche embarqué à partir de data/structures/."""
+def build_index(
+    path: Path = typer.Option(None, help="Fichier d'index embarqué (défaut : var/directory.sqlite)."),
+    backend: str = typer.Option(None, help="Moteur : embedded ou elasticsearch (défaut : SEARCH_BACKEND)."),
+) -> None:
+    """Construit l'index de recherche à partir de data/structures/ (nouvel index, bascule atomique)."""
     import time
 
     from tqdm import tqdm
 
     from directory_api.importer import read_structures
-    from directory_api.search.embedded import EmbeddedBackend
 
-    settings = Settings()
-    target = path or settings.index_path
+    overrides: dict[str, object] = {}
+    if path:
+        overrides["index_path"] = path
+    if backend:
+        overrides["search_backend"] = backend
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    engine = settings.make_backend()
     started = time.perf_counter()
-    structures = tqdm(read_structures(settings.data_dir / "structures"), desc="index", unit=" lieux", disable=None)
-    count = EmbeddedBackend(target).bulk_load(structures)
-    typer.echo(f"{count} lieux indexés dans {target} en {time.perf_counter() - started:.1f} s")
+    structures = tqdm(read_structures(settings.data_dir / "structures"), desc="lecture", unit=" lieux", disable=None)
+    count = engine.bulk_load(structures)
+    where = settings.elasticsearch_url if settings.search_backend == "elasticsearch" else settings.index_path
+    typer.echo(f"{count} lieux indexés ({settings.search_backend}, {where}) en {time.perf_counter() - started:.1f} s")
 
 
 @app.command()

@@ -52,7 +52,7 @@ def server(tmp_path_factory):
 def test_should_serve_health_over_http(server):
     base, _ = server
     body = httpx.get(f"{base}/health").json()
-    assert body == {"status": "ok", "backend": "embedded", "structures": body["structures"]}
+    assert body == {"status": "ok", "backend": "embedded", "engine": "up", "structures": body["structures"]}
     assert body["structures"] > 10_000
 
 

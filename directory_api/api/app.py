@@ -11,7 +11,6 @@ from directory_api.api import errors
 from directory_api.api.routes import categories, health, places, structures
 from directory_api.api.search_service import DirectoryService
 from directory_api.geography.gazetteer import Gazetteer
-from directory_api.search.embedded import EmbeddedBackend
 from directory_api.settings import Settings
 from directory_api.taxonomy import get_taxonomy
 
@@ -30,8 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend = EmbeddedBackend(settings.index_path)
-        backend.warm_up()
+        backend = settings.make_backend()
+        if backend.health():
+            backend.warm_up()
         app.state.directory = DirectoryService(
             backend=backend,
             gazetteer=Gazetteer.load(settings.data_dir / "places"),

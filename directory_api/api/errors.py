@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from directory_api.api.search_service import UnknownPlaceError
+from directory_api.search.backend import EngineUnavailableError
 from directory_api.taxonomy import get_taxonomy
 
 _MESSAGES = {
@@ -94,7 +95,19 @@ async def http_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
+ENGINE_UNAVAILABLE = (
+    "Le moteur de recherche est momentanément indisponible. Réessayez dans quelques instants ; "
+    "en cas d'urgence, appelez le 115 (hébergement), le 15 (Samu) ou le 3919 (violences)."
+)
+
+
+async def engine_unavailable_handler(_: Request, exc: EngineUnavailableError) -> JSONResponse:
+    # The exception text may hold engine internals: it is not shown, nor logged with the request.
+    return JSONResponse(status_code=503, content={"detail": ENGINE_UNAVAILABLE, "errors": []}, headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(EngineUnavailableError, engine_unavailable_handler)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownPlaceError, unknown_place_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_handler)  # type: ignore[arg-type]

@@ -90,8 +90,9 @@ class PlacesResponse(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    backend: str
-    structures: int
+    backend: str = Field(description="Moteur de recherche : `embedded` ou `elasticsearch`.")
+    engine: Literal["up", "down"] = Field(description="État du moteur de recherche.")
+    structures: int | None = Field(description="Nombre de lieux indexés (vide si le moteur ne répond pas).")
 
 
 class ErrorDetail(BaseModel):

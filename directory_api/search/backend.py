@@ -19,6 +19,10 @@ SortOrder = Literal["distance", "relevance"]
 FACET_FIELDS = ("categories", "department", "source", "free", "anonymous", "wheelchair_access")
 
 
+class EngineUnavailableError(RuntimeError):
+    """The search engine does not answer (down, overloaded or too slow): the API says 503."""
+
+
 class SearchQuery(BaseModel):
     """A query as the engines see it: categories already detected, text already normalised."""
 
@@ -86,6 +90,13 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def health(self) -> bool:
+        """True when the engine answers."""
+        return True
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Prepare what the first request would otherwise wait for."""
 
     def facets(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         return self.search(query.model_copy(update={"limit": 0})).facets

@@ -38,7 +38,7 @@ class Schedule:
     hours: dict[int, list[OpeningHours]]  # position → hours, for the exact check
 
 
-def _intervals(hours: OpeningHours) -> list[tuple[int, int]]:
+def weekly_intervals(hours: OpeningHours) -> list[tuple[int, int]]:
     if hours.always_open:
         return [(0, MINUTES_PER_WEEK)]
     result = []
@@ -139,7 +139,7 @@ class Columns:
             hours_list = _parse_hours(raw, cache)
             hours_by_position[position] = hours_list
             if raw not in interval_cache:
-                interval_cache[raw] = [iv for hours in hours_list for iv in _intervals(hours)]
+                interval_cache[raw] = [iv for hours in hours_list for iv in weekly_intervals(hours)]
             for start, end in interval_cache[raw]:
                 docs.append(position)
                 starts.append(start)

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from directory_api.geography.distance import haversine_km
 from directory_api.models import Structure
 from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
 from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
 
-KM_PER_DEGREE_LAT = 111.195
+KM_PER_DEGREE_LAT = 111.195  # for the bounding-box prefilter only
 BATCH_SIZE = 2000
 FTS_WEIGHTS = (4.0, 1.0)  # name and kind weigh more than description and address
 SCHEMA = """
@@ -261,8 +262,9 @@ class EmbeddedBackend(SearchBackend):
         lat0, lon0 = query.lat, query.lon
         if query.has_location and query.radius_km is not None:
             assert lat0 is not None and lon0 is not None
-            dlat = query.radius_km / KM_PER_DEGREE_LAT
-            dlon = query.radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat0)), 0.01))
+            # A box slightly larger than the circle (1 %), the exact distance filter comes after.
+            dlat = 1.01 * query.radius_km / KM_PER_DEGREE_LAT
+            dlon = 1.01 * query.radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat0)), 0.01))
             mask &= (np.abs(cols.lat - lat0) <= dlat) & (np.abs(cols.lon - lon0) <= dlon)
         if query.department:
             if query.department in cols.departments:
@@ -291,27 +293,24 @@ class EmbeddedBackend(SearchBackend):
                 mask[:] = False
 
         candidates = np.nonzero(mask)[0]
-        d2 = np.zeros(len(candidates))
+        distance_km = np.zeros(len(candidates))
         if query.has_location:
             assert lat0 is not None and lon0 is not None
-            dy = (cols.lat[candidates] - lat0) * KM_PER_DEGREE_LAT
-            dx = (cols.lon[candidates] - lon0) * KM_PER_DEGREE_LAT * math.cos(math.radians(lat0))
-            d2 = dy * dy + dx * dx
+            distance_km = haversine_km(lat0, lon0, cols.lat[candidates], cols.lon[candidates])
             if query.radius_km is not None:
-                inside = d2 <= query.radius_km**2
-                candidates, d2 = candidates[inside], d2[inside]
+                inside = distance_km <= query.radius_km
+                candidates, distance_km = candidates[inside], distance_km[inside]
         if query.open_at is not None:
             current = np.zeros(cols.size, dtype=bool)
             current[candidates] = True
             is_open = cols.open_mask(query.open_at, current)[candidates]
-            candidates, d2 = candidates[is_open], d2[is_open]
+            candidates, distance_km = candidates[is_open], distance_km[is_open]
 
         facets = self._facets(cols, candidates)
         text = scores[candidates]
-        distance_km = np.sqrt(d2)
         relevance = (1.0 + text) / (1.0 + distance_km / 2.0) if query.has_location else 1.0 + text
         if query.sort == "distance" and query.has_location:
-            order = np.lexsort((cols.id_rank[candidates], -text, d2))
+            order = np.lexsort((cols.id_rank[candidates], -text, distance_km))
         else:
             order = np.lexsort((cols.id_rank[candidates], -relevance))
         page = order[query.offset : query.offset + query.limit]

@@ -1,0 +1,389 @@
+"""The Elasticsearch engine, for a region-wide deployment.
+
+It indexes the same documents as the embedded engine (`documents.py`), with the same French tokens
+(`text.py`): the CI engine has no `analysis-common` module, so text fields use the core `whitespace`
+analyzer on tokens normalised in Python. Typos are handled by Elasticsearch's own fuzziness, one edit
+on words of five letters or more, as the embedded engine does with its vocabulary.
+
+A full load goes into a new versioned index (`<alias>-<timestamp>`) and the alias is swapped
+atomically once every document is in, so a failed import never leaves the API with a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from tqdm import tqdm
+
+from directory_api.geography.distance import haversine_km
+from directory_api.models import OpeningHours, Structure
+from directory_api.opening import PARIS, is_public_holiday, opening_at
+from directory_api.search.backend import (
+    EngineUnavailableError,
+    SearchBackend,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+)
+from directory_api.search.columns import MINUTES_PER_WEEK, weekly_intervals
+from directory_api.search.documents import build_document
+from directory_api.taxonomy import Taxonomy, get_taxonomy
+
+MAX_RESULT_WINDOW = 110_000  # page ≤ 1000 × size ≤ 100, with room
+FUZZINESS = "AUTO:5,100"  # one edit from five letters, as `text.fuzzy_allowed`
+TEXT_FIELDS = ["name_text^4", "body_text"]
+
+INDEX_SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "max_result_window": MAX_RESULT_WINDOW,
+    "refresh_interval": "1s",
+}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "keyword"},
+        "location": {"type": "geo_point"},
+        "department": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "categories": {"type": "keyword"},
+        "name_text": {"type": "text", "analyzer": "whitespace"},
+        "body_text": {"type": "text", "analyzer": "whitespace"},
+        "services": {
+            "type": "nested",
+            "properties": {
+                "categories": {"type": "keyword"},
+                "free": {"type": "boolean"},
+                "anonymous": {"type": "boolean"},
+                "wheelchair_access": {"type": "boolean"},
+                "gender": {"type": "keyword"},
+                "age_min": {"type": "short"},
+                "age_max": {"type": "short"},
+                "languages": {"type": "keyword"},
+            },
+        },
+        "open_minutes": {"type": "integer_range"},  # weekly slots, minutes from Monday 00:00 (Paris)
+        "hours_rules": {"type": "boolean"},  # closures or validity dates: checked exactly in Python
+        "hours": {"type": "keyword", "index": False, "doc_values": False},
+        "structure": {"type": "object", "enabled": False},
+    },
+}
+
+UNAVAILABLE_ERRORS = (TransportConnectionError, ConnectionTimeout, TransportError)
+
+
+def _hours_list(structure: Structure) -> list[OpeningHours]:
+    if structure.hours is not None:
+        return [structure.hours]
+    return [s.hours for s in structure.services if s.hours is not None]
+
+
+def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
+    doc = build_document(structure, taxonomy)
+    services = []
+    for row in doc.services:
+        service: dict[str, Any] = {"categories": list(row.categories)}
+        for name in ("free", "anonymous", "wheelchair_access", "gender", "age_min", "age_max"):
+            value = getattr(row, name)
+            if value is not None:
+                service[name] = value
+        if row.languages:
+            service["languages"] = list(row.languages)
+        services.append(service)
+    hours = _hours_list(structure)
+    return {
+        "id": doc.id,
+        "location": {"lat": doc.lat, "lon": doc.lon},
+        "department": doc.department,
+        "source": doc.source,
+        "categories": list(doc.categories),
+        "name_text": doc.name_text,
+        "body_text": doc.body_text,
+        "services": services,
+        "open_minutes": [{"gte": start, "lt": end} for h in hours for start, end in weekly_intervals(h)],
+        "hours_rules": any(h.closures or h.valid_from or h.valid_until for h in hours),
+        "hours": json.dumps([h.model_dump(mode="json") for h in hours]) if hours else None,
+        "structure": structure.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def _missing(field: str) -> dict[str, Any]:
+    return {"bool": {"must_not": {"exists": {"field": field}}}}
+
+
+def _either(*clauses: dict[str, Any]) -> dict[str, Any]:
+    return {"bool": {"should": list(clauses), "minimum_should_match": 1}}
+
+
+def service_conditions(query: SearchQuery) -> list[dict[str, Any]]:
+    """Conditions one service must meet (the filters), as nested clauses."""
+    conditions: list[dict[str, Any]] = []
+    for name, wanted in (("free", query.free), ("anonymous", query.anonymous), ("wheelchair_access", query.wheelchair_access)):
+        if wanted is not None:
+            conditions.append({"term": {f"services.{name}": wanted}})
+    if query.gender is not None:
+        conditions.append(_either(_missing("services.gender"), {"terms": {"services.gender": ["all", str(query.gender)]}}))
+    if query.age is not None:
+        conditions.append(
+            _either(
+                _missing("services.age_min"),
+                {"bool": {"filter": [{"range": {"services.age_min": {"lte": query.age}}}, {"range": {"services.age_max": {"gte": query.age}}}]}},
+            )
+        )
+    if query.language == "fr":
+        conditions.append(_either(_missing("services.languages"), {"term": {"services.languages": "fr"}}))
+    elif query.language:
+        conditions.append({"term": {"services.languages": query.language}})
+    return conditions
+
+
+def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
+    """Every filter of the query, each a small query fragment (pelias style)."""
+    clauses: list[dict[str, Any]] = []
+    if query.has_location and query.radius_km is not None:
+        clauses.append({"geo_distance": {"distance": f"{query.radius_km}km", "location": {"lat": query.lat, "lon": query.lon}}})
+    if query.department:
+        clauses.append({"term": {"department": query.department}})
+    conditions = service_conditions(query)
+    category_lists = [c for c in (query.categories, query.text_categories) if c]
+    for categories in category_lists:
+        nested = [{"terms": {"services.categories": categories}}, *conditions]
+        clauses.append({"nested": {"path": "services", "query": {"bool": {"filter": nested}}}})
+    if not category_lists and conditions:
+        clauses.append({"nested": {"path": "services", "query": {"bool": {"filter": conditions}}}})
+    return clauses
+
+
+def text_clauses(query: SearchQuery) -> list[dict[str, Any]]:
+    clauses = []
+    for variants in query.text_tokens:
+        matches = [
+            {"multi_match": {"query": variant, "fields": TEXT_FIELDS, "fuzziness": FUZZINESS, "prefix_length": 0}}
+            for variant in variants
+        ]
+        clauses.append(matches[0] if len(matches) == 1 else _either(*matches))
+    return clauses
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str,
+        alias: str = "directory",
+        *,
+        timeout_s: float = 2.0,
+        retries: int = 1,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
+        self.alias = alias
+        self.taxonomy = taxonomy or get_taxonomy()
+        self.client = Elasticsearch(url, request_timeout=timeout_s, max_retries=retries, retry_on_timeout=True)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _call(self, function: Any, **kwargs: Any) -> Any:
+        """Call Elasticsearch; when it is down or failing, say so as `EngineUnavailableError`."""
+        try:
+            return function(**kwargs)
+        except NotFoundError:
+            raise
+        except UNAVAILABLE_ERRORS as exc:
+            raise EngineUnavailableError(str(exc)) from exc
+        except ApiError as exc:
+            if exc.meta.status >= 500 or exc.meta.status == 429:
+                raise EngineUnavailableError(str(exc)) from exc
+            raise
+
+    def health(self) -> bool:
+        try:
+            status = self.client.cluster.health(request_timeout=1.0)["status"]
+        except Exception:  # noqa: BLE001 - any failure means "not available"
+            return False
+        return status in ("green", "yellow")
+
+    # -- writing ------------------------------------------------------------------------------
+    def _actions(self, structures: Iterable[Structure], index: str) -> Iterator[dict[str, Any]]:
+        for structure in structures:
+            yield {"_index": index, "_id": structure.id, "_source": to_document(structure, self.taxonomy)}
+
+    def bulk_load(self, structures: Iterable[Structure]) -> int:
+        index = f"{self.alias}-{datetime.now(PARIS):%Y%m%d%H%M%S%f}"
+        self._call(self.client.indices.create, index=index, settings=INDEX_SETTINGS, mappings=MAPPINGS)
+        count, errors = 0, []
+        try:
+            progress = tqdm(desc=f"index {index}", unit=" lieux", disable=None)
+            for ok, item in helpers.streaming_bulk(
+                self.client, self._actions(structures, index), chunk_size=1000, raise_on_error=False, max_retries=2
+            ):
+                if ok:
+                    count += 1
+                else:
+                    errors.append(item)
+                progress.update(1)
+            progress.close()
+            if errors:
+                details = "; ".join(json.dumps(e, ensure_ascii=False)[:300] for e in errors[:5])
+                raise RuntimeError(f"{len(errors)} documents refusés par Elasticsearch : {details}")
+            self._call(self.client.indices.refresh, index=index)
+            self._swap_alias(index)
+        except BaseException:
+            self.client.indices.delete(index=index, ignore_unavailable=True)
+            raise
+        return count
+
+    def _swap_alias(self, index: str) -> None:
+        old = []
+        if self.client.indices.exists_alias(name=self.alias):
+            old = list(self.client.indices.get_alias(name=self.alias))
+        actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+        actions.append({"add": {"index": index, "alias": self.alias, "is_write_index": True}})
+        self._call(self.client.indices.update_aliases, actions=actions)  # atomic
+        for name in old:
+            self.client.indices.delete(index=name, ignore_unavailable=True)
+
+    def upsert(self, structure: Structure) -> None:
+        document = to_document(structure, self.taxonomy)
+        self._call(self.client.index, index=self.alias, id=structure.id, document=document, refresh="wait_for")
+
+    def delete(self, structure_id: str) -> bool:
+        try:
+            self._call(self.client.delete, index=self.alias, id=structure_id, refresh="wait_for")
+        except NotFoundError:
+            return False
+        return True
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, structure_id: str) -> Structure | None:
+        try:
+            found = self._call(self.client.get, index=self.alias, id=structure_id, source_includes=["structure"])
+        except NotFoundError:
+            return None
+        return Structure.model_validate(found["_source"]["structure"])
+
+    def count(self) -> int:
+        try:
+            return int(self._call(self.client.count, index=self.alias)["count"])
+        except NotFoundError:
+            return 0
+
+    def vocabulary(self) -> set[str]:
+        return set()  # typos are handled by Elasticsearch's fuzziness
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        filters = filter_clauses(query)
+        if query.open_at is not None:
+            filters.append(self._open_filter(query, filters))
+        texts = text_clauses(query)
+        boolean: dict[str, Any] = {"filter": filters}
+        if texts:
+            boolean["must" if query.text_required else "should"] = texts
+        body_query: dict[str, Any] = {"bool": boolean}
+
+        sort: list[Any]
+        if query.has_location and query.sort == "distance":
+            sort = [self._distance_sort(query), {"_score": "desc"}, {"id": "asc"}]
+        elif query.has_location:
+            body_query = self._distance_decay(body_query, query)
+            sort = [{"_score": "desc"}, {"id": "asc"}]
+        else:
+            sort = [{"_score": "desc"}, {"id": "asc"}]
+
+        response = self._call(
+            self.client.search,
+            index=self.alias,
+            query=body_query,
+            sort=sort,
+            from_=query.offset,
+            size=query.limit,
+            track_total_hits=True,
+            source_includes=["structure"],
+            aggs={
+                "categories": {"terms": {"field": "categories", "size": 300}},
+                "department": {"terms": {"field": "department", "size": 20}},
+                "source": {"terms": {"field": "source", "size": 100}},
+            },
+        )
+        hits = []
+        for hit in response["hits"]["hits"]:
+            structure = Structure.model_validate(hit["_source"]["structure"])
+            distance = self._distance_m(structure, query)
+            hits.append(SearchHit(structure=structure, distance_m=distance, score=float(hit.get("_score") or 0.0)))
+        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=self._facets(response["aggregations"]))
+
+    @staticmethod
+    def _distance_m(structure: Structure, query: SearchQuery) -> float | None:
+        """Same haversine as the embedded engine, so both report the same distance."""
+        if not query.has_location:
+            return None
+        assert query.lat is not None and query.lon is not None
+        return round(float(haversine_km(query.lat, query.lon, structure.lat, structure.lon)) * 1000, 1)
+
+    @staticmethod
+    def _distance_sort(query: SearchQuery) -> dict[str, Any]:
+        return {"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon}, "order": "asc", "unit": "m", "distance_type": "arc"}}
+
+    @staticmethod
+    def _distance_decay(body_query: dict[str, Any], query: SearchQuery) -> dict[str, Any]:
+        """Relevance fades with distance: halved at 2 km (the embedded engine divides by 1 + d/2)."""
+        return {
+            "function_score": {
+                "query": body_query,
+                "functions": [
+                    {"exp": {"location": {"origin": {"lat": query.lat, "lon": query.lon}, "scale": "2km", "decay": 0.5}}}
+                ],
+                "score_mode": "multiply",
+                "boost_mode": "multiply",
+            }
+        }
+
+    def _open_filter(self, query: SearchQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
+        """Open at `open_at`: weekly slots are an `integer_range` term query; places with closures or
+        validity dates, and every place on (or the day after) a public holiday, are checked exactly."""
+        assert query.open_at is not None
+        local = query.open_at.astimezone(PARIS)
+        minute = (local.weekday() * 24 * 60 + local.hour * 60 + local.minute) % MINUTES_PER_WEEK
+        weekly_open = {"term": {"open_minutes": minute}}
+        holiday = is_public_holiday(local.date()) or is_public_holiday(local.date() - timedelta(days=1))
+        rules = [] if holiday else [{"term": {"hours_rules": True}}]
+        to_check = self._call(
+            self.client.search,
+            index=self.alias,
+            query={"bool": {"filter": [*filters, weekly_open, *rules]}},
+            size=MAX_RESULT_WINDOW if holiday else 10_000,
+            source_includes=["hours"],
+            sort=[{"id": "asc"}],
+        )
+        really_open = [
+            hit["_id"]
+            for hit in to_check["hits"]["hits"]
+            if any(
+                opening_at(OpeningHours.model_validate(h), query.open_at).status == "open"
+                for h in json.loads(hit["_source"]["hours"])
+            )
+        ]
+        if holiday:
+            return {"ids": {"values": really_open}}
+        return {"bool": {"filter": [weekly_open], "should": [{"bool": {"must_not": {"term": {"hours_rules": True}}}}, {"ids": {"values": really_open}}], "minimum_should_match": 1}}
+
+    @staticmethod
+    def _facets(aggregations: dict[str, Any]) -> dict[str, dict[str, int]]:
+        def named(name: str, by_count: bool) -> dict[str, int]:
+            pairs = [(b["key"], int(b["doc_count"])) for b in aggregations[name]["buckets"]]
+            pairs.sort(key=(lambda kv: (-kv[1], kv[0])) if by_count else (lambda kv: kv[0]))
+            return dict(pairs)
+
+        return {
+            "categories": named("categories", by_count=True),
+            "department": named("department", by_count=False),
+            "source": named("source", by_count=True),
+        }
+
+    def close(self) -> None:
+        self.client.close()
