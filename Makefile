@@ -16,7 +16,7 @@ STRUCTURES := $(wildcard data/structures/*.jsonl)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help venv run test index import schema bench clean
+.PHONY: help venv tools run test index import schema bench clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
@@ -42,7 +42,11 @@ index: $(INDEX)
 run: $(INDEX)
 	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT)
 
-test: venv
+# System tools the tests use (Debian packages): docker-compose v1 to validate the compose file.
+tools:
+	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+
+test: venv tools
 	$(VENV)/bin/ruff check directory_api tests bench
 	$(VENV)/bin/pytest
 

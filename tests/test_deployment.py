@@ -1,0 +1,37 @@
+"""The deployment files: valid for Compose v1 (Debian's docker-compose) and consistent with CI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_should_be_a_valid_compose_file():
+    docker_compose = shutil.which("docker-compose")
+    assert docker_compose, "docker-compose manquant : `make test` l'installe (paquet Debian docker-compose)"
+    result = subprocess.run(
+        [docker_compose, "-f", "docker-compose.yml", "config", "-q"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_should_run_the_same_elasticsearch_version_as_ci():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+    image = compose["services"]["elasticsearch"]["image"]
+    script = (REPO / "scripts" / "elasticsearch.sh").read_text(encoding="utf-8")
+    pinned = re.search(r'ES_VERSION:-([0-9.]+)', script)
+    assert pinned, "version d'Elasticsearch introuvable dans scripts/elasticsearch.sh"
+    assert image.endswith(f":{pinned.group(1)}")
+
+
+def test_should_index_before_serving_and_bind_to_loopback():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    assert services["api"]["depends_on"]["indexer"]["condition"] == "service_completed_successfully"
+    for name in ("api", "elasticsearch"):
+        assert all(port.startswith("127.0.0.1:") for port in services[name]["ports"])
