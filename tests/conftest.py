@@ -22,3 +22,36 @@ def import_context(datasets_dir: Path):
     from directory_api.sources.base import ImportContext
 
     return ImportContext(datasets_dir=datasets_dir, communes=CommuneIndex.from_shared(datasets_dir / "communes-idf"))
+
+
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+
+def _elasticsearch_healthy(url: str) -> bool:
+    import httpx
+
+    try:
+        status = httpx.get(f"{url}/_cluster/health", timeout=2).json().get("status")
+    except (httpx.HTTPError, ValueError):
+        return False
+    return status in ("green", "yellow")
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> str:
+    """A real Elasticsearch 8: the one at ELASTICSEARCH_URL if it answers, else one started by
+    `scripts/elasticsearch.sh` (downloaded from Maven Central) and stopped at the end."""
+    import subprocess
+
+    started = False
+    if not _elasticsearch_healthy(ELASTICSEARCH_URL):
+        port = ELASTICSEARCH_URL.rsplit(":", 1)[-1].strip("/")
+        subprocess.run(
+            ["bash", str(REPO_ROOT / "scripts" / "elasticsearch.sh"), "start"],
+            check=True,
+            env={**os.environ, "ES_PORT": port},
+        )
+        started = True
+    yield ELASTICSEARCH_URL
+    if started:
+        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "elasticsearch.sh"), "stop"], check=False)

@@ -5,6 +5,7 @@ Parametrised by engine: the Elasticsearch engine joins the list when it exists.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time
 
 import pytest
@@ -13,9 +14,12 @@ from directory_api.models import Modalities, OpeningHours, Provenance, Publics, 
 from directory_api.opening import PARIS
 from directory_api.search.backend import SearchBackend, SearchQuery
 from directory_api.search.embedded import EmbeddedBackend
+from directory_api.search.understanding import TermMatcher, Vocabulary, understand
+from directory_api.taxonomy import get_taxonomy
 from directory_api.text import normalize
 
 REPUBLIQUE = (48.8674, 2.3636)
+ENGINES = ["embedded", "elasticsearch"]
 
 
 def make(
@@ -50,12 +54,26 @@ DIRECTORY = [
 ]
 
 
-@pytest.fixture(scope="module", params=["embedded"])
+def make_engine(kind: str, request, tmp_path_factory) -> SearchBackend:
+    if kind == "embedded":
+        return EmbeddedBackend(tmp_path_factory.mktemp("index") / "test.sqlite")
+    from directory_api.search.elastic import ElasticsearchBackend
+
+    url = request.getfixturevalue("elasticsearch_url")
+    return ElasticsearchBackend(url, f"test-contract-{uuid.uuid4().hex[:8]}", timeout_s=30)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
 def engine(request, tmp_path_factory) -> SearchBackend:
-    if request.param == "embedded":
-        backend = EmbeddedBackend(tmp_path_factory.mktemp("index") / "test.sqlite")
+    backend = make_engine(request.param, request, tmp_path_factory)
     backend.bulk_load(DIRECTORY)
     yield backend
+    drop(backend)
+
+
+def drop(backend: SearchBackend) -> None:
+    if backend.name == "elasticsearch":
+        backend.client.indices.delete(index=f"{backend.alias}-*", ignore_unavailable=True)
     backend.close()
 
 
@@ -167,12 +185,21 @@ def test_should_count_facets_over_all_matches_not_only_the_page(engine):
     assert result.facets["department"] == {"75": 2, "77": 1}
 
 
-def test_should_expose_its_vocabulary_for_typo_tolerance(engine):
-    assert normalize("Lariboisière") in engine.vocabulary()
+def test_should_tolerate_one_typo_on_long_words(engine):
+    understood = understand("Lariboisère", TermMatcher(get_taxonomy()), Vocabulary(engine.vocabulary()))
+    assert ids(engine.search(SearchQuery(text_tokens=understood.tokens))) == ["ivg-1"]
 
 
-def test_should_upsert_and_delete_one_structure(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "one.sqlite")
+def test_should_not_tolerate_a_typo_on_short_words(engine):
+    understood = understand("Melin", TermMatcher(get_taxonomy()), Vocabulary(engine.vocabulary()))
+    assert ids(engine.search(SearchQuery(text_tokens=understood.tokens))) == ["far-1"]  # Melun, 5 letters
+    understood = understand("Mel", TermMatcher(get_taxonomy()), Vocabulary(engine.vocabulary()))
+    assert ids(engine.search(SearchQuery(text_tokens=understood.tokens))) == []
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_should_upsert_and_delete_one_structure(kind, request, tmp_path_factory):
+    backend = make_engine(kind, request, tmp_path_factory)
     backend.bulk_load(DIRECTORY[:2])
     changed = DIRECTORY[0].model_copy(update={"name": "Bains-douches Oberkampf rénovés"})
     backend.upsert(changed)
@@ -182,10 +209,12 @@ def test_should_upsert_and_delete_one_structure(tmp_path):
     assert backend.delete("douche-1") is False
     assert backend.count() == 1
     assert backend.search(SearchQuery(categories=["shower"])).total == 1
+    drop(backend)
 
 
-def test_should_keep_the_old_index_when_a_rebuild_fails(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "safe.sqlite")
+@pytest.mark.parametrize("kind", ENGINES)
+def test_should_keep_the_old_index_when_a_rebuild_fails(kind, request, tmp_path_factory):
+    backend = make_engine(kind, request, tmp_path_factory)
     backend.bulk_load(DIRECTORY)
 
     def broken():
@@ -195,3 +224,5 @@ def test_should_keep_the_old_index_when_a_rebuild_fails(tmp_path):
     with pytest.raises(RuntimeError):
         backend.bulk_load(broken())
     assert backend.count() == len(DIRECTORY)
+    assert backend.search(SearchQuery(categories=["shower"])).total == 3
+    drop(backend)
