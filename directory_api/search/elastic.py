@@ -203,7 +203,7 @@ class ElasticsearchBackend(SearchBackend):
 
     def health(self) -> bool:
         try:
-            status = self.client.cluster.health(request_timeout=1.0)["status"]
+            status = self.client.options(request_timeout=1.0).cluster.health()["status"]
         except Exception:  # noqa: BLE001 - any failure means "not available"
             return False
         return status in ("green", "yellow")
@@ -281,9 +281,12 @@ class ElasticsearchBackend(SearchBackend):
         if query.open_at is not None:
             filters.append(self._open_filter(query, filters))
         texts = text_clauses(query)
-        boolean: dict[str, Any] = {"filter": filters}
-        if texts:
-            boolean["must" if query.text_required else "should"] = texts
+        # match_all gives every match a base score of 1, as the embedded engine's « 1 + text score ».
+        boolean: dict[str, Any] = {"must": [{"match_all": {}}], "filter": filters}
+        if texts and query.text_required:
+            boolean["must"].extend(texts)
+        elif texts:
+            boolean["should"] = texts
         body_query: dict[str, Any] = {"bool": boolean}
 
         sort: list[Any]
@@ -331,7 +334,7 @@ class ElasticsearchBackend(SearchBackend):
 
     @staticmethod
     def _distance_decay(body_query: dict[str, Any], query: SearchQuery) -> dict[str, Any]:
-        """Relevance fades with distance: halved at 2 km (the embedded engine divides by 1 + d/2)."""
+        """Relevance fades with distance: halved every 2 km, as in the embedded engine."""
         return {
             "function_score": {
                 "query": body_query,

@@ -33,6 +33,7 @@ from directory_api.taxonomy import Taxonomy, get_taxonomy
 
 KM_PER_DEGREE_LAT = 111.195  # for the bounding-box prefilter only
 BATCH_SIZE = 2000
+DECAY_HALF_KM = 2.0
 FTS_WEIGHTS = (4.0, 1.0)  # name and kind weigh more than description and address
 SCHEMA = """
 CREATE TABLE docs(
@@ -308,7 +309,8 @@ class EmbeddedBackend(SearchBackend):
 
         facets = self._facets(cols, candidates)
         text = scores[candidates]
-        relevance = (1.0 + text) / (1.0 + distance_km / 2.0) if query.has_location else 1.0 + text
+        # Relevance fades with distance, halved every 2 km (the same decay as the Elasticsearch engine).
+        relevance = (1.0 + text) * np.power(0.5, distance_km / DECAY_HALF_KM) if query.has_location else 1.0 + text
         if query.sort == "distance" and query.has_location:
             order = np.lexsort((cols.id_rank[candidates], -text, distance_km))
         else:
