@@ -68,6 +68,7 @@ class DirectoryService:
             text_categories=understood.categories,
             text_tokens=understood.tokens,
             text_required=not understood.categories,
+            name_tokens=understood.all_tokens,
             lat=lat,
             lon=lon,
             radius_km=radius if lat is not None else None,

@@ -33,6 +33,11 @@ class SearchQuery(BaseModel):
         description="Mots du texte à chercher, chacun avec ses variantes (fautes de frappe).",
     )
     text_required: bool = True  # False when the text named a need: the words then only rank
+    name_tokens: list[list[str]] = Field(
+        default_factory=list,
+        description="Quand le texte nomme un besoin : tous ses mots. Un lieu dont le nom les contient tous "
+        "est aussi retenu (« pimms », « hôpital Bicêtre » cherchent aussi un nom).",
+    )
     lat: float | None = None
     lon: float | None = None
     radius_km: float | None = None

@@ -151,20 +151,37 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     if query.department:
         clauses.append({"term": {"department": query.department}})
     conditions = service_conditions(query)
-    category_lists = [c for c in (query.categories, query.text_categories) if c]
-    for categories in category_lists:
+    any_service_ok = {"nested": {"path": "services", "query": {"bool": {"filter": conditions}}}} if conditions else None
+    category_lists = [(c, c is query.text_categories) for c in (query.categories, query.text_categories) if c]
+    for categories, from_text in category_lists:
         nested = [{"terms": {"services.categories": categories}}, *conditions]
-        clauses.append({"nested": {"path": "services", "query": {"bool": {"filter": nested}}}})
-    if not category_lists and conditions:
-        clauses.append({"nested": {"path": "services", "query": {"bool": {"filter": conditions}}}})
+        clause: dict[str, Any] = {"nested": {"path": "services", "query": {"bool": {"filter": nested}}}}
+        if from_text and query.name_tokens:
+            # A place named by the words also counts, if one of its services meets the filters.
+            named = {"bool": {"filter": [name_clause(query), *([any_service_ok] if any_service_ok else [])]}}
+            clause = _either(clause, named)
+        clauses.append(clause)
+    if not category_lists and any_service_ok:
+        clauses.append(any_service_ok)
     return clauses
+
+
+def name_clause(query: SearchQuery) -> dict[str, Any]:
+    """Every word in the name, as typed (no fuzziness: « douche » must not find « Pharmacie Rouche »)."""
+    return {
+        "bool": {
+            "must": [
+                _either(*({"match": {"name_text": variant}} for variant in variants)) for variants in query.name_tokens
+            ]
+        }
+    }
 
 
 def text_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     clauses = []
     for variants in query.text_tokens:
         matches = [
-            {"multi_match": {"query": variant, "fields": TEXT_FIELDS, "fuzziness": FUZZINESS, "prefix_length": 0}}
+            {"multi_match": {"query": variant, "type": "most_fields", "fields": TEXT_FIELDS, "fuzziness": FUZZINESS, "prefix_length": 0}}
             for variant in variants
         ]
         clauses.append(matches[0] if len(matches) == 1 else _either(*matches))
@@ -287,6 +304,8 @@ class ElasticsearchBackend(SearchBackend):
             boolean["must"].extend(texts)
         elif texts:
             boolean["should"] = texts
+        if query.name_tokens and query.text_categories:
+            boolean.setdefault("should", []).append(name_clause(query))  # named places rank first
         body_query: dict[str, Any] = {"bool": boolean}
 
         sort: list[Any]

@@ -272,9 +272,10 @@ class EmbeddedBackend(SearchBackend):
                 mask &= cols.department == cols.departments.index(query.department)
             else:
                 mask[:] = False
-        self._filter_services(cols, query, mask)
-
         scores = np.zeros(cols.size, dtype=np.float64)
+        name_mask = self._name_matches(conn, cols, query, scores)
+        self._filter_services(cols, query, mask, name_mask)
+
         if query.text_tokens:
             operator = "AND" if query.text_required else "OR"
             weights = ", ".join(str(w) for w in FTS_WEIGHTS)
@@ -336,7 +337,24 @@ class EmbeddedBackend(SearchBackend):
         return SearchResult(total=len(candidates), hits=hits, facets=facets)
 
     @staticmethod
-    def _filter_services(cols: Columns, query: SearchQuery, mask: np.ndarray) -> None:
+    def _name_matches(conn: sqlite3.Connection, cols: Columns, query: SearchQuery, scores: np.ndarray) -> np.ndarray | None:
+        """Documents whose name holds every word of a text that named a need (and their name score)."""
+        if not (query.name_tokens and query.text_categories):
+            return None
+        match = " AND ".join(f"name : ({' OR '.join(chr(34) + v + chr(34) for v in variants)})" for variants in query.name_tokens)
+        weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+        found = conn.execute(
+            f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?", (match,)  # noqa: S608
+        ).fetchall()
+        name_mask = np.zeros(cols.size, dtype=bool)
+        if found:
+            positions = cols.position_of_rid[np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))]
+            name_mask[positions] = True
+            scores[positions] += np.fromiter((f[1] for f in found), dtype=np.float64, count=len(found))
+        return name_mask
+
+    @staticmethod
+    def _filter_services(cols: Columns, query: SearchQuery, mask: np.ndarray, name_mask: np.ndarray | None = None) -> None:
         """One service must match the filters and each list of categories (the `category`
         parameter and the need named in the text are two lists: a structure must match both,
         possibly through different services)."""
@@ -357,14 +375,19 @@ class EmbeddedBackend(SearchBackend):
         if query.language:
             restrict(cols.language_rows_mask(query.language))
 
-        category_lists = [c for c in (query.categories, query.text_categories) if c]
-        for categories in category_lists:
+        any_service_ok = cols.documents_of_rows(np.nonzero(rows_ok)[0]) if rows_ok is not None else None
+        category_lists = [(c, c is query.text_categories) for c in (query.categories, query.text_categories) if c]
+        for categories, from_text in category_lists:
             rows = cols.category_rows(categories)
             if rows_ok is not None:
                 rows = rows[rows_ok[rows]]
-            mask &= cols.documents_of_rows(rows)
-        if not category_lists and rows_ok is not None:
-            mask &= cols.documents_of_rows(np.nonzero(rows_ok)[0])
+            matched = cols.documents_of_rows(rows)
+            if from_text and name_mask is not None:
+                # A place named by the words also counts, if one of its services meets the filters.
+                matched |= name_mask if any_service_ok is None else name_mask & any_service_ok
+            mask &= matched
+        if not category_lists and any_service_ok is not None:
+            mask &= any_service_ok
 
     @staticmethod
     def _facets(cols: Columns, candidates: np.ndarray) -> dict[str, dict[str, int]]:

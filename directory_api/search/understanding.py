@@ -29,6 +29,7 @@ class Understanding:
     categories: list[str] = field(default_factory=list)
     matched_terms: list[str] = field(default_factory=list)  # the words that named a need
     tokens: list[list[str]] = field(default_factory=list)  # leftover words, each with variants
+    all_tokens: list[list[str]] = field(default_factory=list)  # every meaningful word, as typed
 
 
 class TermMatcher:
@@ -107,8 +108,11 @@ def understand(text: str | None, matcher: TermMatcher, vocabulary: Vocabulary) -
     used_set = set(used)
     tokens_left = [(i, t) for i, t in enumerate(tokens) if i not in used_set and t not in QUERY_NOISE]
     leftover = [t for _, t in tokens_left]
+    meaningful = [t for t in tokens if t not in QUERY_NOISE]
     return Understanding(
         categories=categories,
         matched_terms=[tokens[i] for i in used],
         tokens=[vocabulary.variants(t) for t in dict.fromkeys(leftover)],
+        # Names are matched as typed (no typo variants): « douche » must not find « Pharmacie Rouche ».
+        all_tokens=[[t] for t in dict.fromkeys(meaningful)] if categories else [],
     )

@@ -102,3 +102,19 @@ def test_should_filter_by_department_when_the_place_is_a_department(client):
     body = search(client, category="emergency_accommodation", place="93", size=100)
     assert body["total"] > 0
     assert {item["department"] for item in body["items"]} == {"93"}
+
+
+def test_should_find_a_place_by_name_even_when_a_word_names_a_need(client):
+    body = search(client, q="hôpital Bicêtre")
+    assert "find_healthcare" in body["query"]["text_categories"]
+    assert "Bicêtre" in body["items"][0]["name"]
+
+
+def test_should_find_france_services_by_the_name_of_their_network(client):
+    body = search(client, q="pimms", size=5)
+    assert all("Pimms" in item["name"] for item in body["items"])
+
+
+def test_should_not_match_names_with_typo_variants_of_a_need(client):
+    body = search(client, q="douche", place="Paris 17e", size=50)
+    assert all("shower" in item["categories"] for item in body["items"])
