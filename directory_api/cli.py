@@ -65,7 +65,9 @@ def build_index(
     engine = settings.make_backend()
     started = time.perf_counter()
     structures = tqdm(read_structures(settings.data_dir / "structures"), desc="lecture", unit=" lieux", disable=None)
-    count = engine.bulk_load(structures)
+    from directory_api.search.indexing import data_fingerprint
+
+    count = engine.bulk_load(structures, fingerprint=data_fingerprint(settings.data_dir))
     where = settings.elasticsearch_url if settings.search_backend == "elasticsearch" else settings.index_path
     typer.echo(f"{count} lieux indexés ({settings.search_backend}, {where}) en {time.perf_counter() - started:.1f} s")
 
@@ -74,13 +76,19 @@ def build_index(
 def serve(
     host: str = typer.Option(None, help="Adresse d'écoute (défaut : 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (défaut : 8000)."),
+    ensure_index: bool = typer.Option(False, help="Construit l'index s'il manque ou si les données ont changé."),
 ) -> None:
-    """Sert l'API sur http://HOST:PORT (moteur embarqué)."""
+    """Sert l'API sur http://HOST:PORT (moteur choisi par SEARCH_BACKEND, embarqué par défaut)."""
     import uvicorn
 
     from directory_api.api.app import create_app
 
     settings = Settings()
+    if ensure_index:
+        from directory_api.search.indexing import ensure_index as build_if_needed
+
+        built = build_if_needed(settings.make_backend(), settings.data_dir)
+        typer.echo("index construit" if built else "index à jour")
     # access_log off: URLs carry what people search for (needs, places); we log no query text.
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, access_log=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from directory_api.search.backend import SearchBackend
@@ -20,6 +21,8 @@ class Settings(BaseSettings):
     elasticsearch_index: str = "directory"  # the alias; versioned indices behind it
     elasticsearch_timeout_s: float = 2.0  # per request; the API answers 503 beyond it
     elasticsearch_retries: int = 1
+    # Credentials only from the environment (never committed): an API key, or user:password in the URL.
+    elasticsearch_api_key: SecretStr | None = None
     data_dir: Path = REPO_ROOT / "data"
     datasets_dir: Path = REPO_ROOT.parent / "shared" / "datasets"
     index_path: Path = REPO_ROOT / "var" / "directory.sqlite"
@@ -27,6 +30,11 @@ class Settings(BaseSettings):
     port: int = 8000
     # A record whose data is older than this is flagged as old in every answer.
     stale_after_days: int = 365
+
+    @field_validator("elasticsearch_api_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     def make_backend(self) -> SearchBackend:
         if self.search_backend == "elasticsearch":
@@ -37,6 +45,7 @@ class Settings(BaseSettings):
                 self.elasticsearch_index,
                 timeout_s=self.elasticsearch_timeout_s,
                 retries=self.elasticsearch_retries,
+                api_key=self.elasticsearch_api_key.get_secret_value() if self.elasticsearch_api_key else None,
             )
         from directory_api.search.embedded import EmbeddedBackend
 

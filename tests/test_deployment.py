@@ -30,8 +30,25 @@ def test_should_run_the_same_elasticsearch_version_as_ci():
     assert image.endswith(f":{pinned.group(1)}")
 
 
-def test_should_index_before_serving_and_bind_to_loopback():
+def test_should_index_when_needed_before_serving_and_bind_to_loopback():
     services = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
-    assert services["api"]["depends_on"]["indexer"]["condition"] == "service_completed_successfully"
-    for name in ("api", "elasticsearch"):
+    api = services["directory-api"]
+    assert api["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+    assert "--ensure-index" in api["command"]
+    for name in ("directory-api", "elasticsearch"):
         assert all(port.startswith("127.0.0.1:") for port in services[name]["ports"])
+
+
+def test_should_commit_no_credentials():
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "ELASTIC_PASSWORD=${ELASTIC_PASSWORD:-}" in text
+    assert not re.search(r"(?i)(password|api_key)=[^$\s]", text)
+
+
+def test_should_have_in_the_build_context_everything_the_dockerfile_copies():
+    ignored = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip()]
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (REPO / source).exists(), source
+                assert source not in ignored, f"{source} est exclu par .dockerignore"

@@ -74,8 +74,13 @@ class SearchBackend(abc.ABC):
     name: str
 
     @abc.abstractmethod
-    def bulk_load(self, structures: Iterable[Structure]) -> int:
-        """Replace the whole index with these structures; return how many were indexed."""
+    def bulk_load(self, structures: Iterable[Structure], fingerprint: str | None = None) -> int:
+        """Replace the whole index with these structures; return how many were indexed.
+        `fingerprint` identifies the data it was built from (see `indexing.py`)."""
+
+    @abc.abstractmethod
+    def indexed_fingerprint(self) -> str | None:
+        """The fingerprint of the data the current index was built from, if any."""
 
     @abc.abstractmethod
     def upsert(self, structure: Structure) -> None: ...

@@ -198,11 +198,14 @@ class ElasticsearchBackend(SearchBackend):
         *,
         timeout_s: float = 2.0,
         retries: int = 1,
+        api_key: str | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
         self.alias = alias
         self.taxonomy = taxonomy or get_taxonomy()
-        self.client = Elasticsearch(url, request_timeout=timeout_s, max_retries=retries, retry_on_timeout=True)
+        self.client = Elasticsearch(
+            url, api_key=api_key, request_timeout=timeout_s, max_retries=retries, retry_on_timeout=True
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     def _call(self, function: Any, **kwargs: Any) -> Any:
@@ -230,9 +233,10 @@ class ElasticsearchBackend(SearchBackend):
         for structure in structures:
             yield {"_index": index, "_id": structure.id, "_source": to_document(structure, self.taxonomy)}
 
-    def bulk_load(self, structures: Iterable[Structure]) -> int:
+    def bulk_load(self, structures: Iterable[Structure], fingerprint: str | None = None) -> int:
         index = f"{self.alias}-{datetime.now(PARIS):%Y%m%d%H%M%S%f}"
-        self._call(self.client.indices.create, index=index, settings=INDEX_SETTINGS, mappings=MAPPINGS)
+        mappings = {**MAPPINGS, "_meta": {"fingerprint": fingerprint}} if fingerprint else MAPPINGS
+        self._call(self.client.indices.create, index=index, settings=INDEX_SETTINGS, mappings=mappings)
         count, errors = 0, []
         try:
             progress = tqdm(desc=f"index {index}", unit=" lieux", disable=None)
@@ -289,6 +293,15 @@ class ElasticsearchBackend(SearchBackend):
             return int(self._call(self.client.count, index=self.alias)["count"])
         except NotFoundError:
             return 0
+
+    def indexed_fingerprint(self) -> str | None:
+        try:
+            mappings = self._call(self.client.indices.get_mapping, index=self.alias)
+        except NotFoundError:
+            return None
+        for index in mappings.values():
+            return index["mappings"].get("_meta", {}).get("fingerprint")
+        return None
 
     def vocabulary(self) -> set[str]:
         return set()  # typos are handled by Elasticsearch's fuzziness

@@ -161,7 +161,7 @@ class EmbeddedBackend(SearchBackend):
             for category in row.categories:
                 yield (rid, category, *values)
 
-    def bulk_load(self, structures: Iterable[Structure]) -> int:
+    def bulk_load(self, structures: Iterable[Structure], fingerprint: str | None = None) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".building.tmp")
         tmp.unlink(missing_ok=True)
@@ -182,6 +182,8 @@ class EmbeddedBackend(SearchBackend):
             conn.execute(
                 "INSERT INTO meta VALUES ('built_at', ?)", (datetime.now().astimezone().isoformat(),)
             )
+            if fingerprint:
+                conn.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
             conn.commit()
             conn.execute("ANALYZE")
             conn.close()
@@ -227,6 +229,12 @@ class EmbeddedBackend(SearchBackend):
 
     def count(self) -> int:
         return self._connect().execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+
+    def indexed_fingerprint(self) -> str | None:
+        if not self.path.exists():
+            return None
+        row = self._connect().execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        return row[0] if row else None
 
     def vocabulary(self) -> set[str]:
         conn = self._connect()
