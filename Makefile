@@ -16,7 +16,7 @@ STRUCTURES := $(wildcard data/structures/*.jsonl)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help venv tools run test index import schema bench clean
+.PHONY: help venv tools run test index import schema bench bench-engines clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
@@ -58,6 +58,10 @@ schema: venv
 
 bench: venv
 	$(PY) bench/search_bench.py
+
+bench-engines: venv
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/engines_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var
