@@ -77,6 +77,7 @@ def serve(
     host: str = typer.Option(None, help="Adresse d'écoute (défaut : 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (défaut : 8000)."),
     ensure_index: bool = typer.Option(False, help="Construit l'index s'il manque ou si les données ont changé."),
+    workers: int = typer.Option(None, help="Processus serveurs (défaut : WEB_CONCURRENCY ou 1)."),
 ) -> None:
     """Sert l'API sur http://HOST:PORT (moteur choisi par SEARCH_BACKEND, embarqué par défaut)."""
     import uvicorn
@@ -90,7 +91,12 @@ def serve(
         built = build_if_needed(settings.make_backend(), settings.data_dir)
         typer.echo("index construit" if built else "index à jour")
     # access_log off: URLs carry what people search for (needs, places); we log no query text.
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, access_log=False)
+    options = {"host": host or settings.host, "port": port or settings.port, "access_log": False}
+    workers = workers or settings.web_concurrency
+    if workers > 1:  # each process loads its own settings from the environment
+        uvicorn.run("directory_api.api.app:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 if __name__ == "__main__":

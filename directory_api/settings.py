@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     index_path: Path = REPO_ROOT / "var" / "directory.sqlite"
     host: str = "127.0.0.1"
     port: int = 8000
+    web_concurrency: int = 1  # server processes (searches are CPU-bound: one process per core)
     # A record whose data is older than this is flagged as old in every answer.
     stale_after_days: int = 365
 

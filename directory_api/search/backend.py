@@ -16,6 +16,9 @@ from pydantic import BaseModel, Field
 from directory_api.models import Gender, Structure
 
 SortOrder = Literal["distance", "relevance"]
+# A word found in more names than this names a kind of place (« toilettes », « pharmacie »), which
+# the category already finds: the name alternative only applies to rarer words (« pimms »).
+NAME_ALTERNATIVE_MAX = 500
 FACET_FIELDS = ("categories", "department", "source", "free", "anonymous", "wheelchair_access")
 
 

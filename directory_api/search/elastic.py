@@ -25,6 +25,7 @@ from directory_api.geography.distance import haversine_km
 from directory_api.models import OpeningHours, Structure
 from directory_api.opening import PARIS, is_public_holiday, opening_at
 from directory_api.search.backend import (
+    NAME_ALTERNATIVE_MAX,
     EngineUnavailableError,
     SearchBackend,
     SearchHit,
@@ -306,7 +307,20 @@ class ElasticsearchBackend(SearchBackend):
     def vocabulary(self) -> set[str]:
         return set()  # typos are handled by Elasticsearch's fuzziness
 
+    def _with_name_alternative(self, query: SearchQuery) -> SearchQuery:
+        """Keep the name alternative only for rare words (see NAME_ALTERNATIVE_MAX), as the embedded engine."""
+        if not (query.name_tokens and query.text_categories):
+            return query
+        rarest = min(
+            self._call(self.client.count, index=self.alias, query={"terms": {"name_text": variants}})["count"]
+            for variants in query.name_tokens
+        )
+        if rarest == 0 or rarest > NAME_ALTERNATIVE_MAX:
+            return query.model_copy(update={"name_tokens": []})
+        return query
+
     def search(self, query: SearchQuery) -> SearchResult:
+        query = self._with_name_alternative(query)
         filters = filter_clauses(query)
         if query.open_at is not None:
             filters.append(self._open_filter(query, filters))

@@ -13,6 +13,7 @@ the API with a half-built index; open readers keep the old file until they recon
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -26,7 +27,7 @@ import numpy as np
 
 from directory_api.geography.distance import haversine_km
 from directory_api.models import Structure
-from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
+from directory_api.search.backend import NAME_ALTERNATIVE_MAX, SearchBackend, SearchHit, SearchQuery, SearchResult
 from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
@@ -74,31 +75,49 @@ def _fts_query(token_groups: list[list[str]], operator: str) -> str:
     return f" {operator} ".join(groups)
 
 
+def _serialized(method):
+    """Run the method under the backend's lock (one query at a time per process)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
     def __init__(self, path: Path, taxonomy: Taxonomy | None = None) -> None:
         self.path = Path(path)
         self.taxonomy = taxonomy or get_taxonomy()
-        self._local = threading.local()
+        # One connection per process, one query at a time: the work is CPU-bound under the GIL, so
+        # threads would only add memory (a page cache each) and contention. Scale with processes.
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._conn_generation = -1
+        self._conn_inode: int | None = None
         self._generation = 0
         self._columns: Columns | None = None
         self._columns_generation = -1
-        self._columns_lock = threading.Lock()
 
     # -- connections --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "generation", -1) != self._generation:
+        # Another process may have rebuilt the index (new file swapped in): follow it.
+        inode = self.path.stat().st_ino if self.path.exists() else None
+        if self._conn is not None and inode != self._conn_inode:
+            self._generation += 1
+        if self._conn is None or self._conn_generation != self._generation:
+            if self._conn is not None:
+                self._conn.close()
             if not self.path.exists():
                 self._create_empty(self.path)
-            conn = sqlite3.connect(self.path, check_same_thread=False)
-            conn.execute("PRAGMA query_only = 0")
-            conn.execute("PRAGMA cache_size = -65536")
-            conn.execute("PRAGMA mmap_size = 268435456")
-            self._local.conn = conn
-            self._local.generation = self._generation
-        return conn
+            self._conn = sqlite3.connect(self.path, check_same_thread=False)
+            self._conn.execute("PRAGMA cache_size = -32768")  # 32 MB
+            self._conn_generation = self._generation
+            self._conn_inode = self.path.stat().st_ino
+        return self._conn
 
     @staticmethod
     def _create_empty(path: Path) -> None:
@@ -112,10 +131,10 @@ class EmbeddedBackend(SearchBackend):
         os.replace(tmp, path)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     # -- writing ------------------------------------------------------------------------------
     def _rows(self, structure: Structure, rid: int | None) -> tuple[tuple, tuple, list[tuple]]:
@@ -196,9 +215,11 @@ class EmbeddedBackend(SearchBackend):
         return count
 
     def _reset(self) -> None:
-        self.close()
-        self._generation += 1
+        with self._lock:
+            self.close()
+            self._generation += 1
 
+    @_serialized
     def upsert(self, structure: Structure) -> None:
         conn = self._connect()
         with conn:
@@ -206,6 +227,7 @@ class EmbeddedBackend(SearchBackend):
             self._insert(conn, structure)
         self._invalidate_columns()
 
+    @_serialized
     def delete(self, structure_id: str) -> bool:
         conn = self._connect()
         with conn:
@@ -223,19 +245,23 @@ class EmbeddedBackend(SearchBackend):
         return True
 
     # -- reading ------------------------------------------------------------------------------
+    @_serialized
     def get(self, structure_id: str) -> Structure | None:
         row = self._connect().execute("SELECT body FROM docs WHERE id = ?", (structure_id,)).fetchone()
         return Structure.model_validate_json(row[0]) if row else None
 
+    @_serialized
     def count(self) -> int:
         return self._connect().execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
+    @_serialized
     def indexed_fingerprint(self) -> str | None:
         if not self.path.exists():
             return None
         row = self._connect().execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         return row[0] if row else None
 
+    @_serialized
     def vocabulary(self) -> set[str]:
         conn = self._connect()
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, fts, 'row')")
@@ -245,6 +271,7 @@ class EmbeddedBackend(SearchBackend):
         for (body,) in self._connect().execute("SELECT body FROM docs ORDER BY id"):
             yield Structure.model_validate_json(body)
 
+    @_serialized
     def warm_up(self) -> None:
         """Load the in-memory columns and the holiday calendar before the first request."""
         from directory_api.opening import is_public_holiday, parse_moment
@@ -254,16 +281,15 @@ class EmbeddedBackend(SearchBackend):
 
     def _invalidate_columns(self) -> None:
         """After a single-document change the columns are reloaded on the next search."""
-        with self._columns_lock:
-            self._columns = None
+        self._columns = None
 
     def _get_columns(self) -> Columns:
-        with self._columns_lock:
-            if self._columns is None or self._columns_generation != self._generation:
-                self._columns = Columns(self._connect())
-                self._columns_generation = self._generation
-            return self._columns
+        if self._columns is None or self._columns_generation != self._generation:
+            self._columns = Columns(self._connect())
+            self._columns_generation = self._generation
+        return self._columns
 
+    @_serialized
     def search(self, query: SearchQuery) -> SearchResult:
         cols = self._get_columns()
         conn = self._connect()
@@ -351,6 +377,18 @@ class EmbeddedBackend(SearchBackend):
             return None
         match = " AND ".join(f"name : ({' OR '.join(chr(34) + v + chr(34) for v in variants)})" for variants in query.name_tokens)
         weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+        # See NAME_ALTERNATIVE_MAX: the alternative is for places named by rare words.
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_columns USING fts5vocab(main, fts, 'col')")
+        rarest = min(
+            sum(
+                row[0]
+                for variant in variants
+                for row in conn.execute("SELECT doc FROM temp.fts_columns WHERE term = ? AND col = 'name'", (variant,))
+            )
+            for variants in query.name_tokens
+        )
+        if rarest == 0 or rarest > NAME_ALTERNATIVE_MAX:
+            return None
         found = conn.execute(
             f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?", (match,)  # noqa: S608
         ).fetchall()

@@ -226,3 +226,12 @@ def test_should_keep_the_old_index_when_a_rebuild_fails(kind, request, tmp_path_
     assert backend.count() == len(DIRECTORY)
     assert backend.search(SearchQuery(categories=["shower"])).total == 3
     drop(backend)
+
+
+def test_should_follow_an_index_rebuilt_by_another_process(tmp_path):
+    reader = EmbeddedBackend(tmp_path / "shared.sqlite")
+    EmbeddedBackend(tmp_path / "shared.sqlite").bulk_load(DIRECTORY[:2])
+    assert reader.count() == 2
+    EmbeddedBackend(tmp_path / "shared.sqlite").bulk_load(DIRECTORY)  # another writer swaps the file
+    assert reader.count() == len(DIRECTORY)
+    assert reader.search(SearchQuery(categories=["shower"])).total == 3
