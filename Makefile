@@ -10,6 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 2
 INDEX := var/directory.sqlite
 STRUCTURES := $(wildcard data/structures/*.jsonl)
 
@@ -40,7 +41,7 @@ $(INDEX): $(VENV)/.synced $(STRUCTURES) data/taxonomy.yml directory_api/search/*
 index: $(INDEX)
 
 run: $(INDEX)
-	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # System tools the tests use (Debian packages): docker-compose v1 to validate the compose file.
 tools:
