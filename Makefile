@@ -56,6 +56,7 @@ import: venv
 
 schema: venv
 	$(VENV)/bin/directory schema
+	$(VENV)/bin/directory openapi
 
 bench: venv
 	$(PY) bench/search_bench.py

@@ -218,7 +218,7 @@ def write_report(builds: list[dict], searches: list[dict], loads: dict[str, list
     lines = [
         "## Embedded engine and Elasticsearch, side by side",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M')} UTC on this 2-core machine with `bench/engines_bench.py`, one run: "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on this 2-core machine with `bench/engines_bench.py`, one run: "
         f"synthetic directories drawn from the {real_count} real structures, Elasticsearch 8.19.21 (single node, "
         f"heap 1 GB, same machine). {args.queries} queries per kind through the service layer (need detection, "
         "engine, opening status, items), one at a time.",

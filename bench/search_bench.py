@@ -155,7 +155,7 @@ def write_report(results: list[dict[str, float]], real_count: int, n_queries: in
     lines = [
         "## Embedded engine (SQLite FTS5 + numpy columns)",
         "",
-        f"Measured {datetime.now(PARIS):%Y-%m-%d %H:%M} on this 2-core machine with `make bench` "
+        f"Measured {datetime.now(PARIS):%Y-%m-%d %H:%M} (Paris time) on this 2-core machine with `make bench` "
         f"(`bench/search_bench.py`), single process, one query at a time. Synthetic directories drawn from "
         f"the {real_count} real structures (each copy moved by ~450 m); {n_queries} queries per size: 45 % geo + "
         "category, 35 % geo + free text (needs and names, some with typos), 12 % geo + category + open now, "

@@ -44,6 +44,17 @@ def schema(out: Path = typer.Option(None, help="Dossier de sortie (défaut : dat
     typer.echo(f"écrit : {path}")
 
 
+@app.command()
+def openapi(out: Path = typer.Option(None, help="Fichier de sortie (défaut : docs/openapi.json).")) -> None:
+    """Écrit le document OpenAPI de l'API (instantané vérifié par les tests)."""
+    from directory_api.api.app import create_app
+
+    target = out or Settings().data_dir.parent / "docs" / "openapi.json"
+    spec = create_app().openapi()
+    target.write_text(json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    typer.echo(f"écrit : {target}")
+
+
 @app.command("build-index")
 def build_index(
     path: Path = typer.Option(None, help="Fichier d'index embarqué (défaut : var/directory.sqlite)."),
