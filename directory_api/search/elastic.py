@@ -405,7 +405,7 @@ class ElasticsearchBackend(SearchBackend):
             self.client.search,
             index=self.alias,
             query={"bool": {"filter": [*filters, weekly_open, *rules]}},
-            size=MAX_RESULT_WINDOW if holiday else 10_000,
+            size=MAX_RESULT_WINDOW,  # places with closures or validity dates are few, except on holidays
             source_includes=["hours"],
             sort=[{"id": "asc"}],
         )
