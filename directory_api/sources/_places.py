@@ -42,6 +42,18 @@ class Place:
     def department(self) -> str | None:
         return self.commune.department if self.commune else None
 
+    def structure_fields(self, postcode: str | None = None) -> dict[str, object]:
+        """The location fields of a `Structure` (postcode: the source's, checked; see `postcode`)."""
+        return {
+            "postcode": self.postcode(postcode),
+            "insee_code": self.insee_code,
+            "commune": self.commune_name,
+            "department": self.department,
+            "lat": self.lat,
+            "lon": self.lon,
+            "location_precision": self.precision,
+        }
+
     def postcode(self, given: str | None = None) -> str | None:
         """The source's postcode when valid, else the commune's only postcode (None when ambiguous)."""
         if given and re.fullmatch(r"\d{5}", given):

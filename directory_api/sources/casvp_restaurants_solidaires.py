@@ -130,13 +130,7 @@ def _structure(ctx: ImportContext, row: dict[str, str], structure_id: str) -> St
             ]
         ),
         address=readable_address(row["adresse"]),
-        postcode=place.postcode(row["code"]),
-        insee_code=place.insee_code,
-        commune=place.commune_name,
-        department=place.department,
-        lat=place.lat,
-        lon=place.lon,
-        location_precision=place.precision,
+        **place.structure_fields(row["code"]),
         services=services,
         sources=[INFO.provenance(row["nom_restaurant"])],
     )

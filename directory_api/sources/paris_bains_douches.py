@@ -85,13 +85,7 @@ def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:
             ]
         ),
         address=readable_address(row["adresse"]),
-        postcode=place.postcode(row["arrondissement"]),
-        insee_code=place.insee_code,
-        commune=place.commune_name,
-        department=place.department,
-        lat=place.lat,
-        lon=place.lon,
-        location_precision=place.precision,
+        **place.structure_fields(row["arrondissement"]),
         website=OFFICIAL_PAGE,
         services=[
             Service(id=f"{structure_id}-douche", name="Douches", categories=["shower"]),

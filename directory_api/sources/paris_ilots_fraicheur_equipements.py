@@ -144,13 +144,7 @@ def _structure(ctx: ImportContext, row: dict[str, str], structure_id: str) -> St
             ]
         ),
         address=readable_address(row["adresse"]),
-        postcode=place.postcode(row["arrondissement"]),
-        insee_code=place.insee_code,
-        commune=place.commune_name,
-        department=place.department,
-        lat=place.lat,
-        lon=place.lon,
-        location_precision=place.precision,
+        **place.structure_fields(row["arrondissement"]),
         services=[
             Service(id=f"{structure_id}-{category}", name=_SERVICE_NAMES[category], categories=[category])
             for category in kind.categories

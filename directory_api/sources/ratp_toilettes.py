@@ -171,13 +171,7 @@ def _structure(ctx: ImportContext, row: dict[str, str], structure_id: str) -> St
             ]
         ),
         address_complement=re.sub(r"\s+", " ", row["localisation"]).strip(" ,") or None,
-        postcode=place.postcode(),
-        insee_code=place.insee_code,
-        commune=place.commune_name,
-        department=place.department,
-        lat=place.lat,
-        lon=place.lon,
-        location_precision=place.precision,
+        **place.structure_fields(),
         services=[Service(id=f"{structure_id}-toilettes", name="Toilettes", categories=["toilets"])],
         modalities=Modalities(
             free=free,
