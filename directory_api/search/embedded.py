@@ -19,6 +19,7 @@ import math
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from directory_api.taxonomy import Taxonomy, get_taxonomy
 KM_PER_DEGREE_LAT = 111.195  # for the bounding-box prefilter only
 BATCH_SIZE = 2000
 DECAY_HALF_KM = 2.0
+STRUCTURE_CACHE_SIZE = 5000
 FTS_WEIGHTS = (4.0, 1.0)  # name and kind weigh more than description and address
 SCHEMA = """
 CREATE TABLE docs(
@@ -101,6 +103,7 @@ class EmbeddedBackend(SearchBackend):
         self._generation = 0
         self._columns: Columns | None = None
         self._columns_generation = -1
+        self._structure_cache: OrderedDict[int, Structure] = OrderedDict()
 
     # -- connections --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -284,9 +287,11 @@ class EmbeddedBackend(SearchBackend):
         self._columns = None
 
     def _get_columns(self) -> Columns:
+        conn = self._connect()  # first: it notices an index swapped in by another process
         if self._columns is None or self._columns_generation != self._generation:
-            self._columns = Columns(self._connect())
+            self._columns = Columns(conn)
             self._columns_generation = self._generation
+            self._structure_cache.clear()
         return self._columns
 
     @_serialized
@@ -354,21 +359,35 @@ class EmbeddedBackend(SearchBackend):
         hits = []
         if len(page):
             page_rids = [int(r) for r in cols.rid[candidates[page]]]
-            bodies = dict(
-                conn.execute(
-                    f"SELECT rid, body FROM docs WHERE rid IN ({','.join('?' * len(page_rids))})",  # noqa: S608
-                    page_rids,
-                ).fetchall()
-            )
+            structures = self._structures(conn, page_rids)
             for index, rid in zip(page, page_rids, strict=True):
                 hits.append(
                     SearchHit(
-                        structure=Structure.model_validate_json(bodies[rid]),
+                        structure=structures[rid],
                         distance_m=round(float(distance_km[index]) * 1000, 1) if query.has_location else None,
                         score=round(float(relevance[index]), 6),
                     )
                 )
         return SearchResult(total=len(candidates), hits=hits, facets=facets)
+
+    def _structures(self, conn: sqlite3.Connection, rids: list[int]) -> dict[int, Structure]:
+        """Parsed structures by rid, through a small LRU cache (the same places come back often)."""
+        cache = self._structure_cache
+        missing = [rid for rid in rids if rid not in cache]
+        if missing:
+            rows = conn.execute(
+                f"SELECT rid, body FROM docs WHERE rid IN ({','.join('?' * len(missing))})",  # noqa: S608
+                missing,
+            ).fetchall()
+            for rid, body in rows:
+                cache[rid] = Structure.model_validate_json(body)
+        found = {}
+        for rid in rids:
+            cache.move_to_end(rid)
+            found[rid] = cache[rid]
+        while len(cache) > STRUCTURE_CACHE_SIZE:
+            cache.popitem(last=False)
+        return found
 
     @staticmethod
     def _name_matches(conn: sqlite3.Connection, cols: Columns, query: SearchQuery, scores: np.ndarray) -> np.ndarray | None:
