@@ -73,6 +73,13 @@ class SearchResult(BaseModel):
     facets: dict[str, dict[str, int]]
 
 
+def facet_counts(pairs: Iterable[tuple[str, int]], *, by_count: bool) -> dict[str, int]:
+    """Non-zero counts, most frequent first (or by name), the same order in every engine."""
+    kept = [(name, count) for name, count in pairs if count]
+    kept.sort(key=(lambda kv: (-kv[1], kv[0])) if by_count else (lambda kv: kv[0]))
+    return dict(kept)
+
+
 class SearchBackend(abc.ABC):
     name: str
 

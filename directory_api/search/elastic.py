@@ -31,6 +31,7 @@ from directory_api.search.backend import (
     SearchHit,
     SearchQuery,
     SearchResult,
+    facet_counts,
 )
 from directory_api.search.columns import MINUTES_PER_WEEK, weekly_intervals
 from directory_api.search.documents import build_document
@@ -424,9 +425,7 @@ class ElasticsearchBackend(SearchBackend):
     @staticmethod
     def _facets(aggregations: dict[str, Any]) -> dict[str, dict[str, int]]:
         def named(name: str, by_count: bool) -> dict[str, int]:
-            pairs = [(b["key"], int(b["doc_count"])) for b in aggregations[name]["buckets"]]
-            pairs.sort(key=(lambda kv: (-kv[1], kv[0])) if by_count else (lambda kv: kv[0]))
-            return dict(pairs)
+            return facet_counts(((b["key"], int(b["doc_count"])) for b in aggregations[name]["buckets"]), by_count=by_count)
 
         return {
             "categories": named("categories", by_count=True),

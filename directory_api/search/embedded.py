@@ -28,7 +28,14 @@ import numpy as np
 
 from directory_api.geography.distance import haversine_km
 from directory_api.models import Structure
-from directory_api.search.backend import NAME_ALTERNATIVE_MAX, SearchBackend, SearchHit, SearchQuery, SearchResult
+from directory_api.search.backend import (
+    NAME_ALTERNATIVE_MAX,
+    SearchBackend,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    facet_counts,
+)
 from directory_api.search.columns import GENDER_CODES, UNKNOWN, Columns
 from directory_api.search.documents import Document, build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
@@ -464,13 +471,8 @@ class EmbeddedBackend(SearchBackend):
         department_counts = np.bincount(cols.department[candidates], minlength=len(cols.departments))
         source_counts = np.bincount(cols.source[candidates], minlength=len(cols.sources))
 
-        def named(names: list[str], counts: np.ndarray, by_count: bool) -> dict[str, int]:
-            pairs = [(name, int(count)) for name, count in zip(names, counts, strict=True) if count]
-            pairs.sort(key=(lambda kv: (-kv[1], kv[0])) if by_count else (lambda kv: kv[0]))
-            return dict(pairs)
-
         return {
-            "categories": named(cols.facet_categories, category_counts, by_count=True),
-            "department": named(cols.departments, department_counts, by_count=False),
-            "source": named(cols.sources, source_counts, by_count=True),
+            "categories": facet_counts(zip(cols.facet_categories, category_counts.tolist(), strict=True), by_count=True),
+            "department": facet_counts(zip(cols.departments, department_counts.tolist(), strict=True), by_count=False),
+            "source": facet_counts(zip(cols.sources, source_counts.tolist(), strict=True), by_count=True),
         }

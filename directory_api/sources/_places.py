@@ -6,7 +6,6 @@ Private module (leading underscore): not a source itself.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from directory_api.geography.communes import Commune, CommuneIndex
+from directory_api.geography.distance import haversine_km
 from directory_api.sources.common import RowError, locate, parse_coordinates, slug
 from directory_api.text import fold
 
@@ -100,10 +100,8 @@ def resolve_place(
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Equirectangular distance in metres: precise enough at the scale of a city."""
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
+    """Great-circle distance in metres (the formula the search engines use)."""
+    return float(haversine_km(lat1, lon1, lat2, lon2)) * 1000
 
 
 def commune_by_name(
