@@ -82,6 +82,17 @@ class CategoryNode(BaseModel):
     children: list[CategoryNode] = Field(default_factory=list)
 
 
+class CategoryMatch(BaseModel):
+    id: str
+    label: str
+
+
+class NeedMatchResponse(BaseModel):
+    q: str
+    categories: list[CategoryMatch] = Field(description="Catégories reconnues, dans l'ordre du texte.")
+    matched_terms: list[str] = Field(description="Mots (normalisés) qui ont nommé un besoin.")
+
+
 class PlacesResponse(BaseModel):
     q: str
     items: list[Place]

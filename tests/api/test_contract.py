@@ -21,6 +21,21 @@ def test_should_list_the_category_tree_with_labels(client):
     assert any(c["id"] == "abortion" and c["label"] == "Avortement (IVG)" for c in sexual["children"])
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("pilule du lendemain", "emergency_contraception"), ("douch", "shower"), ("véto pour mon chien", "vet_care")],
+)
+def test_should_match_the_needs_named_in_a_text(client, text, category):
+    body = client.get("/categories/match", params={"q": text}).json()
+    assert category in [c["id"] for c in body["categories"]]
+    assert all(c["label"] for c in body["categories"])
+
+
+def test_should_match_no_need_in_a_text_without_one(client):
+    assert client.get("/categories/match", params={"q": "bonjour"}).json()["categories"] == []
+    assert client.get("/categories/match", params={"q": ""}).status_code == 422
+
+
 def test_should_return_items_with_the_documented_fields(client):
     body = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()
     assert set(body) == {"total", "items", "facets", "query"}
