@@ -12,7 +12,6 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 INDEX := var/directory.sqlite
-STRUCTURES := $(wildcard data/structures/*.jsonl)
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -35,13 +34,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced
 
-$(INDEX): $(VENV)/.synced $(STRUCTURES) data/taxonomy.yml directory_api/search/*.py directory_api/text.py
+# The index is (re)built when its data fingerprint differs from the data's, never judged by file dates.
+index: venv
 	$(VENV)/bin/directory build-index --path $(INDEX)
 
-index: $(INDEX)
-
-run: $(INDEX)
-	$(VENV)/bin/directory serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+run: venv
+	$(VENV)/bin/directory serve --ensure-index --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # System tools the tests use (Debian packages): docker-compose v1 to validate the compose file.
 tools:

@@ -40,6 +40,10 @@ class StructureItem(BaseModel):
     location_precision: str
     distance_m: float | None = Field(description="Distance au point de recherche, en mètres.")
     phones: list[str]
+    conditions: list[str] = Field(
+        description="Conditions clés, en français (« Gratuit », « Anonyme », « Sans rendez-vous », "
+        "« Sur orientation (115, SIAO ou travailleur social) »…) ; vide quand la source n'en dit rien."
+    )
     opening: OpeningOut
     freshness: Freshness
     sources: list[Provenance]

@@ -152,7 +152,32 @@ class DirectoryService:
             location_precision=s.location_precision,
             distance_m=hit.distance_m,
             phones=s.phones,
+            conditions=conditions(s),
             opening=self.opening(s, now),
             freshness=self.freshness(s, now.date()),
             sources=s.sources,
         )
+
+
+# Key conditions, in the order a person needs them; stated only when every service that says
+# anything on the point agrees (a structure with one free and one paid service is not "Gratuit").
+CONDITION_LABELS: tuple[tuple[str, bool, str], ...] = (
+    ("referral", True, "Sur orientation (115, SIAO ou travailleur social)"),
+    ("free", True, "Gratuit"),
+    ("anonymous", True, "Anonyme"),
+    ("unconditional", True, "Sans condition"),
+    ("appointment", False, "Sans rendez-vous"),
+    ("appointment", True, "Sur rendez-vous"),
+    ("registration", True, "Sur inscription"),
+    ("wheelchair_access", True, "Accessible en fauteuil roulant"),
+)
+
+
+def conditions(structure: Structure) -> list[str]:
+    stated = [m for m in (structure.modalities, *(svc.modalities for svc in structure.services)) if m is not None]
+    labels: list[str] = []
+    for field, expected, label in CONDITION_LABELS:
+        values = {getattr(m, field) for m in stated} - {None}
+        if values == {expected}:
+            labels.append(label)
+    return labels

@@ -40,7 +40,7 @@ def test_should_return_items_with_the_documented_fields(client):
     body = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()
     assert set(body) == {"total", "items", "facets", "query"}
     item = body["items"][0]
-    for field in ("id", "name", "categories", "address", "postcode", "commune", "lat", "lon", "distance_m", "phones", "opening", "sources"):
+    for field in ("id", "name", "categories", "address", "postcode", "commune", "lat", "lon", "distance_m", "phones", "conditions", "opening", "sources"):
         assert field in item
     assert set(item["opening"]) >= {"status", "next_change"}
     assert {"source", "source_record_id", "licence", "data_date"} <= set(item["sources"][0])
@@ -146,3 +146,10 @@ def test_should_describe_the_api_in_french(client):
     params = {p["name"]: p for p in spec["paths"]["/structures"]["get"]["parameters"]}
     assert set(params) >= {"q", "category", "lat", "lon", "place", "radius_km", "open_now", "open_at", "free", "anonymous", "age", "gender", "pmr", "language", "sort", "page", "size"}
     assert "Une catégorie parente" in params["category"]["description"]
+
+
+def test_should_state_key_conditions_only_when_the_source_does(client):
+    shelters = client.get("/structures", params={"category": "emergency_accommodation", "size": 50}).json()["items"]
+    assert any("Sur orientation (115, SIAO ou travailleur social)" in item["conditions"] for item in shelters)
+    fountains = client.get("/structures", params={"category": "fountain", "size": 20}).json()["items"]
+    assert all("Sur rendez-vous" not in item["conditions"] for item in fountains)
