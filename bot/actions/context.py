@@ -1,0 +1,98 @@
+"""The person's context (age, public, conditions, time) from the slots, as `/structures` filters.
+
+Entities arrive as typed (« 16 », « meuf », « gratos », « ce soir »): they are folded and mapped here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+
+PARIS = ZoneInfo("Europe/Paris")
+EVENING = time(20, 0)
+MINOR_AGE = 17  # « je suis mineure » without an age: excludes adult-only services, nothing else
+
+WOMEN = ("femme", "fille", "meuf", "maman", "mere", "enceinte", "dame")
+MEN = ("homme", "mec", "garcon", "monsieur", "papa", "pere")
+MINORS = ("mineur", "ado", "collegien", "lyceen")
+FREE = ("gratuit", "gratos", "gratis", "pas cher", "sans argent", "sans payer", "free")
+ANONYMOUS = ("anonyme", "anonymat", "confidentiel", "secret", "discret")
+EVENING_WORDS = ("soir", "nuit", "tonight")
+LATER_WORDS = ("demain", "semaine", "week", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def _has(values: list[str], words: tuple[str, ...]) -> bool:
+    return any(word in value for value in values for word in words)
+
+
+@dataclass
+class SearchContext:
+    age: int | None = None
+    gender: str | None = None
+    free: bool | None = None
+    anonymous: bool | None = None
+    open_now: bool = False
+    open_at: datetime | None = None
+    descriptions: list[str] = field(default_factory=list)  # French, shown with the results
+
+    @property
+    def time_filtered(self) -> bool:
+        return self.open_now or self.open_at is not None
+
+    def without_time(self) -> SearchContext:
+        return SearchContext(self.age, self.gender, self.free, self.anonymous, descriptions=[
+            d for d in self.descriptions if not d.startswith("ouverts")
+        ])
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [fold(str(v)) for v in items if v is not None]
+
+
+def _age(value: object) -> int | None:
+    for item in _as_list(value):
+        digits = "".join(c for c in item if c.isdigit())
+        if digits and 0 < int(digits) < 120:
+            return int(digits)
+    return None
+
+
+def search_context(tracker: Tracker, now: datetime | None = None) -> SearchContext:
+    now = now or datetime.now(PARIS)
+    publics = _as_list(tracker.get_slot("publics"))
+    modalities = _as_list(tracker.get_slot("modalities"))
+    times = _as_list(tracker.get_slot("time"))
+    context = SearchContext(age=_age(tracker.get_slot("age")))
+    if context.age is None and _has(publics, MINORS):
+        context.age = MINOR_AGE
+    if context.age is not None:
+        context.descriptions.append(f"pour {context.age} ans" if context.age != MINOR_AGE or not _has(publics, MINORS) else "pour mineurs")
+    if _has(publics, WOMEN):
+        context.gender = "women"
+    elif _has(publics, MEN):
+        context.gender = "men"
+    if _has(modalities, FREE):
+        context.free = True
+        context.descriptions.append("gratuits")
+    if _has(modalities, ANONYMOUS):
+        context.anonymous = True
+        context.descriptions.append("anonymes")
+    if any(word in t for t in times for word in EVENING_WORDS) and now.time() < EVENING:
+        context.open_at = now.replace(hour=EVENING.hour, minute=EVENING.minute, second=0, microsecond=0)
+        context.descriptions.append("ouverts ce soir à 20 h")
+    elif times and not _has(times, LATER_WORDS):  # « maintenant », « ce soir » after 20 h, « aujourd'hui »…
+        context.open_now = True
+        context.descriptions.append("ouverts maintenant")
+    return context

@@ -1,0 +1,133 @@
+"""Typed async client of the directory API: needs, places and structures.
+
+The models mirror the API's response models (`directory_api/api/schemas.py`), reduced to the fields the
+assistant uses; unknown fields are ignored so that the API can grow without breaking the bot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, Field
+
+from actions.settings import ActionSettings, load_settings
+
+
+class DirectoryUnavailableError(RuntimeError):
+    """The directory API did not answer (down, timeout, 5xx)."""
+
+
+class NeedCategory(BaseModel):
+    id: str
+    label: str
+
+
+class NeedMatch(BaseModel):
+    q: str
+    categories: list[NeedCategory]
+
+
+class PlaceCandidate(BaseModel):
+    label: str
+    kind: str
+    department: str
+    lat: float
+    lon: float
+    score: float
+    radius_km: float
+
+
+class PlacesAnswer(BaseModel):
+    q: str
+    items: list[PlaceCandidate]
+
+
+class Opening(BaseModel):
+    status: Literal["open", "closed", "unknown"]
+    next_change: datetime | None = None
+    label: str
+
+
+class Freshness(BaseModel):
+    stale: bool
+    warning: str | None = None
+
+
+class StructureItem(BaseModel):
+    id: str
+    name: str
+    categories: list[str]
+    address: str | None = None
+    postcode: str | None = None
+    commune: str | None = None
+    lat: float
+    lon: float
+    location_precision: str | None = None
+    distance_m: float | None = None
+    phones: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    opening: Opening
+    freshness: Freshness
+
+
+class SearchAnswer(BaseModel):
+    total: int
+    items: list[StructureItem]
+
+
+class StructureQuery(BaseModel):
+    """Parameters of `GET /structures` the assistant uses (same names as the API)."""
+
+    category: list[str]
+    lat: float
+    lon: float
+    radius_km: float | None = None
+    department: str | None = None
+    open_now: bool = False
+    open_at: datetime | None = None
+    free: bool | None = None
+    anonymous: bool | None = None
+    age: int | None = None
+    gender: Literal["women", "men"] | None = None
+    page: int = 1
+    size: int = 3
+
+    def params(self) -> dict[str, Any]:
+        values = self.dict(exclude_none=True)
+        if not values.get("open_now"):
+            values.pop("open_now", None)
+        if "open_at" in values:
+            values["open_at"] = self.open_at.isoformat(timespec="minutes")  # type: ignore[union-attr]
+        return values
+
+
+class DirectoryClient:
+    def __init__(self, settings: ActionSettings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings or load_settings()
+        self._transport = transport
+
+    async def _get(self, path: str, params: dict[str, Any]) -> Any:
+        try:
+            async with httpx.AsyncClient(
+                base_url=self.settings.directory_api_url, timeout=self.settings.timeout_s, transport=self._transport
+            ) as client:
+                response = await client.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise DirectoryUnavailableError(type(error).__name__) from error
+        if response.status_code >= 500:
+            raise DirectoryUnavailableError(f"HTTP {response.status_code}")
+        response.raise_for_status()  # 4xx: our request is wrong, a bug to see in tests
+        return response.json()
+
+    async def match_needs(self, text: str) -> list[NeedCategory]:
+        body = await self._get("/categories/match", {"q": text[:200]})
+        return NeedMatch.parse_obj(body).categories
+
+    async def find_places(self, text: str, limit: int = 4) -> list[PlaceCandidate]:
+        body = await self._get("/places", {"q": text[:200], "limit": limit})
+        return PlacesAnswer.parse_obj(body).items
+
+    async def search(self, query: StructureQuery) -> SearchAnswer:
+        return SearchAnswer.parse_obj(await self._get("/structures", query.params()))

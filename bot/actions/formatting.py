@@ -1,0 +1,55 @@
+"""French text and JSON payload of a result list (the web page draws its cards from the payload)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.directory_client import StructureItem
+
+
+def distance_label(meters: float | None) -> str | None:
+    if meters is None:
+        return None
+    if meters < 1000:
+        return f"{int(round(meters, -1))} m"
+    return f"{meters / 1000:.1f} km".replace(".", ",")
+
+
+def address_line(item: StructureItem) -> str | None:
+    town = " ".join(part for part in (item.postcode, item.commune) if part)
+    parts = [part for part in (item.address, town) if part]
+    return ", ".join(parts) if parts else None
+
+
+def structure_text(rank: int, item: StructureItem) -> str:
+    distance = distance_label(item.distance_m)
+    lines = [f"{rank}. {item.name}" + (f" — {distance}" if distance else "")]
+    address = address_line(item)
+    if address:
+        approximate = " (position approximative)" if item.location_precision == "commune" else ""
+        lines.append(address + approximate)
+    status = item.opening.label
+    if item.conditions:
+        status += " · " + ", ".join(item.conditions)
+    lines.append(status)
+    if item.phones:
+        lines.append("Tél : " + " ou ".join(item.phones[:2]))
+    if item.freshness.stale and item.freshness.warning:
+        lines.append("⚠ " + item.freshness.warning)
+    return "\n".join(lines)
+
+
+def structure_payload(item: StructureItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "categories": item.categories,
+        "lat": item.lat,
+        "lon": item.lon,
+        "distance_m": round(item.distance_m) if item.distance_m is not None else None,
+        "opening": {"status": item.opening.status, "label": item.opening.label},
+        "address": address_line(item),
+        "phones": item.phones,
+        "conditions": item.conditions,
+        "stale": item.freshness.stale,
+    }

@@ -1,0 +1,115 @@
+"""Validation of the search form: the need becomes taxonomy ids, the place a position, through the
+directory API (`/categories/match` and `/places`), so the bot and the search share one vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.directory_client import DirectoryClient, DirectoryUnavailableError, PlaceCandidate
+from actions.orientation import OUTSIDE_REGION
+from actions.search import UNAVAILABLE
+
+RESOLVE_MIN = 0.8  # the gazetteer's own confidence bar for taking the best candidate
+POSITION = "__position__"  # the place slot when the person shared GPS coordinates
+GPS_RADIUS_KM = 1.0
+# A generous box around Île-de-France: coordinates outside it are not ours to serve.
+REGION_BOX = (48.0, 49.3, 1.3, 3.7)  # lat min, lat max, lon min, lon max
+
+
+def in_region(lat: float, lon: float) -> bool:
+    lat_min, lat_max, lon_min, lon_max = REGION_BOX
+    return lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
+
+
+def place_slots(candidate: PlaceCandidate) -> dict[str, Any]:
+    return {
+        "place_label": candidate.label.split(" — ")[0],
+        "lat": candidate.lat,
+        "lon": candidate.lon,
+        "radius_km": candidate.radius_km,
+        "department": candidate.department,
+        "result_page": None,
+    }
+
+
+def shared_position(tracker: Tracker) -> tuple[float, float] | None:
+    values: dict[str, float] = {}
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") in ("lat", "lon"):
+            try:
+                values[entity["entity"]] = float(entity["value"])
+            except (TypeError, ValueError):
+                return None
+    if "lat" in values and "lon" in values:
+        return values["lat"], values["lon"]
+    return None
+
+
+class ValidateSearchForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_search_form"
+
+    async def validate_need(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = " ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")
+        text = text.strip()
+        if not text:
+            return {"need": None}
+        try:
+            found = await DirectoryClient().match_needs(text)
+        except DirectoryUnavailableError:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return {"need": None}
+        if not found:
+            dispatcher.utter_message(response="utter_need_not_understood")
+            return {"need": None, "categories": None}
+        label = " / ".join(category.label for category in found[:2])
+        return {"need": text, "categories": [c.id for c in found], "need_label": label, "result_page": None}
+
+    async def validate_place(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        position = shared_position(tracker)
+        if position is not None:
+            lat, lon = position
+            if not in_region(lat, lon):
+                dispatcher.utter_message(text=OUTSIDE_REGION)
+                return {"place": None}
+            return {"place": POSITION, "place_label": "votre position", "lat": lat, "lon": lon,
+                    "radius_km": GPS_RADIUS_KM, "department": None, "result_page": None}
+        if slot_value == POSITION:
+            keep = tracker.get_slot("lat") is not None
+            return {"place": POSITION} if keep else {"place": None}
+        text = (" ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")).strip()
+        if not text:
+            return {"place": None}
+        try:
+            candidates = await DirectoryClient().find_places(text)
+        except DirectoryUnavailableError:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return {"place": None}
+        if not candidates:
+            dispatcher.utter_message(text=f"Je ne trouve pas « {text[:60]} » en Île-de-France. {OUTSIDE_REGION}")
+            return {"place": None}
+        best = candidates[0]
+        if best.score >= RESOLVE_MIN:
+            return {"place": text, **place_slots(best)}
+        dispatcher.utter_message(
+            text="Vous êtes à quel endroit exactement ?",
+            buttons=[
+                {"title": c.label, "payload": "/inform" + _json({"place": c.label})} for c in candidates[:4]
+            ],
+        )
+        return {"place": None}
+
+
+def _json(value: dict[str, str]) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,79 @@
+"""What to say beside the results: safety lines that come before them, and the national number to
+call when nothing is found nearby. Keyed by the directory's category ids (data/taxonomy.yml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VIOLENCE = frozenset({"sexual_violence_support"})
+SHELTER = frozenset({"accomodation_and_housing", "emergency_accommodation", "overnight_stop", "day_hosting", "rest_area"})
+SEXUAL_HEALTH = frozenset(
+    {"sexual_health", "emergency_contraception", "abortion", "contraception", "gynecology", "sti_prevention_testing",
+     "hiv_prevention", "sexual_health_vaccination", "sexual_health_education", "affective_life", "pregnancy_care"}
+)
+MENTAL_HEALTH = frozenset({"mental_health", "psychological_support", "psychiatry", "support_groups"})
+ADDICTIONS = frozenset({"addictions", "addiction_care", "addiction_prevention_and_material"})
+FOOD = frozenset({"food", "food_distribution", "food_packages", "social_grocery_stores", "solidarity_fridge", "food_voucher", "baby_parcel"})
+HEALTH = frozenset({"health", "health_access", "health_coverage", "find_healthcare", "physical_health", "general_practitioner", "dental_care"})
+
+
+@dataclass(frozen=True)
+class Branch:
+    categories: frozenset[str]
+    before_results: str | None  # a safety line shown first, whatever is found
+    when_nothing: str  # the national resource when nothing is found
+
+
+BRANCHES: tuple[Branch, ...] = (
+    Branch(
+        VIOLENCE,
+        "En danger immédiat : appelez le 17 (ou le 112, ou SMS au 114). Violences Femmes Info : 3919, "
+        "gratuit, anonyme, 24 h/24.",
+        "Appelez le 3919 (Violences Femmes Info, gratuit, anonyme, 24 h/24) ; en danger immédiat, le 17.",
+    ),
+    Branch(
+        SHELTER,
+        "Pour une place d'hébergement ce soir, appelez le 115 (gratuit, 24 h/24).",
+        "Appelez le 115 (gratuit, 24 h/24) : il oriente vers les places d'hébergement libres.",
+    ),
+    Branch(
+        SEXUAL_HEALTH,
+        None,
+        "Appelez la ligne Sexualités, Contraception, IVG : 0 800 08 11 11 (gratuite, anonyme). "
+        "La pilule d'urgence est gratuite et sans ordonnance dans toutes les pharmacies.",
+    ),
+    Branch(
+        MENTAL_HEALTH,
+        "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24).",
+        "Vous pouvez appeler le 3114 (prévention du suicide, 24 h/24) ou en parler à un médecin.",
+    ),
+    Branch(
+        ADDICTIONS,
+        None,
+        "Drogues Info Service : 0 800 23 13 13 ; Alcool Info Service : 0 980 980 930 (gratuits, anonymes).",
+    ),
+    Branch(FOOD, None, "Appelez le 115 ou la mairie de votre commune (CCAS) : ils connaissent les distributions proches."),
+    Branch(HEALTH, None, "Pour un avis médical, appelez le 15 en urgence ; sinon la permanence de soins (PASS) de l'hôpital le plus proche."),
+)
+
+DEFAULT_WHEN_NOTHING = "La mairie de votre commune (CCAS) peut vous orienter ; pour un hébergement d'urgence, le 115."
+
+OUTSIDE_REGION = (
+    "Ce service couvre l'Île-de-France (Paris et les départements 77, 78, 91, 92, 93, 94, 95). "
+    "Ailleurs en France : soliguide.fr recense les lieux d'aide, le 115 répond partout pour un hébergement "
+    "d'urgence, et la ligne 0 800 08 11 11 pour la contraception et l'IVG."
+)
+
+
+def branches_for(categories: list[str]) -> list[Branch]:
+    wanted = set(categories)
+    return [branch for branch in BRANCHES if branch.categories & wanted]
+
+
+def safety_lines(categories: list[str]) -> list[str]:
+    return [b.before_results for b in branches_for(categories) if b.before_results]
+
+
+def national_resource(categories: list[str]) -> str:
+    found = branches_for(categories)
+    return found[0].when_nothing if found else DEFAULT_WHEN_NOTHING

@@ -1,0 +1,191 @@
+"""Search the directory for the need and place in the slots, widen the radius when nothing is near,
+and answer with up to 3 services (text + JSON payload for the web page)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import SearchContext, search_context
+from actions.directory_client import DirectoryClient, DirectoryUnavailableError, SearchAnswer, StructureQuery
+from actions.formatting import distance_label, structure_payload, structure_text
+from actions.orientation import national_resource, safety_lines
+
+PAGE_SIZE = 3
+RADIUS_STEPS_KM = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
+DEPARTMENT_RADIUS_KM = 100.0  # with the département filter: the whole département, nearest first
+DEFAULT_RADIUS_KM = 2.0
+
+UNAVAILABLE = (
+    "Désolé, l'annuaire ne répond pas pour le moment. Réessayez dans une minute. "
+    "En urgence : 115 pour un hébergement, 15 pour une urgence médicale, 3919 pour les violences."
+)
+
+
+def radius_steps(start: float | None, department: str | None) -> list[tuple[float, str | None]]:
+    """(radius, département) attempts, from the place's own radius up to its whole département."""
+    first = start or DEFAULT_RADIUS_KM
+    steps: list[tuple[float, str | None]] = [(first, None)]
+    steps += [(r, None) for r in RADIUS_STEPS_KM if r > first]
+    if department:
+        steps.append((DEPARTMENT_RADIUS_KM, department))
+    return steps
+
+
+class SearchPlan:
+    """The slots of one search, turned into `/structures` queries."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.categories: list[str] = list(tracker.get_slot("categories") or [])
+        self.need_label: str = tracker.get_slot("need_label") or "votre besoin"
+        self.place_label: str = tracker.get_slot("place_label") or "vous"
+        self.lat: float | None = tracker.get_slot("lat")
+        self.lon: float | None = tracker.get_slot("lon")
+        self.radius: float | None = tracker.get_slot("radius_km")
+        self.department: str | None = tracker.get_slot("department")
+        self.context: SearchContext = search_context(tracker)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.categories) and self.lat is not None and self.lon is not None
+
+    def query(self, radius: float, department: str | None, context: SearchContext, page: int = 1) -> StructureQuery:
+        return StructureQuery(
+            category=self.categories, lat=self.lat, lon=self.lon, radius_km=radius, department=department,
+            open_now=context.open_now, open_at=context.open_at, free=context.free, anonymous=context.anonymous,
+            age=context.age, gender=context.gender, page=page, size=PAGE_SIZE,
+        )
+
+    def web_link(self, base_url: str) -> str:
+        params: list[tuple[str, Any]] = [("category", c) for c in self.categories]
+        params += [("lat", round(self.lat, 5)), ("lon", round(self.lon, 5))] if self.lat is not None else []
+        return base_url + "?" + urlencode(params)
+
+    def payload(self, answer: SearchAnswer, radius: float) -> dict[str, Any]:
+        return {
+            "search": {
+                "categories": self.categories,
+                "place_label": self.place_label,
+                "lat": self.lat,
+                "lon": self.lon,
+                "radius_km": radius,
+            },
+            "total": answer.total,
+            "structures": [structure_payload(item) for item in answer.items],
+        }
+
+
+async def find_with_widening(
+    client: DirectoryClient, plan: SearchPlan
+) -> tuple[SearchAnswer | None, float, str | None, SearchContext]:
+    """First attempt with results: the time filter is dropped only after every radius failed with it."""
+    contexts = [plan.context, plan.context.without_time()] if plan.context.time_filtered else [plan.context]
+    steps = radius_steps(plan.radius, plan.department)
+    for context in contexts:
+        for radius, department in steps:
+            answer = await client.search(plan.query(radius, department, context))
+            if answer.total:
+                return answer, radius, department, context
+    return None, steps[-1][0], steps[-1][1], contexts[-1]
+
+
+def scope_text(radius: float, department: str | None) -> str:
+    if department:
+        return f"dans le département ({department})"
+    return f"à moins de {distance_label(radius * 1000)}"
+
+
+def send_results(
+    dispatcher: CollectingDispatcher, plan: SearchPlan, answer: SearchAnswer, radius: float,
+    department: str | None, context: SearchContext, page: int, web_url: str,
+) -> None:
+    shown_before = (page - 1) * PAGE_SIZE
+    filters = f" ({', '.join(context.descriptions)})" if context.descriptions else ""
+    lines: list[str] = []
+    if page == 1:
+        lines += safety_lines(plan.categories)
+        if plan.context.time_filtered and not context.time_filtered:
+            lines.append(
+                "Je ne connais aucun lieu ouvert à ce moment-là près de vous : voici les plus proches, "
+                "vérifiez leurs horaires avant d'y aller."
+            )
+        if radius > (plan.radius or DEFAULT_RADIUS_KM) or department:
+            lines.append(f"Rien de très proche : j'ai élargi la recherche {scope_text(radius, department)}.")
+        count = len(answer.items)
+        lines.append(f"Voici {'le lieu' if count == 1 else f'{count} lieux'} pour « {plan.need_label} » près de {plan.place_label}{filters} :")
+    else:
+        lines.append(f"Autres lieux pour « {plan.need_label} » près de {plan.place_label} :")
+    lines += [structure_text(shown_before + i + 1, item) for i, item in enumerate(answer.items)]
+    remaining = answer.total - shown_before - len(answer.items)
+    buttons = []
+    if remaining > 0:
+        lines.append(f"Il y en a {remaining} autre{'s' if remaining > 1 else ''} : écrivez « plus de résultats ».")
+        buttons.append({"title": "Plus de résultats", "payload": "/more_results"})
+    lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
+    dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
+    dispatcher.utter_message(json_message=plan.payload(answer, radius))
+
+
+class ActionSearchServices(Action):
+    def name(self) -> str:
+        return "action_search_services"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        plan = SearchPlan(tracker)
+        if not plan.ready:
+            dispatcher.utter_message(response="utter_ask_need" if not plan.categories else "utter_ask_place")
+            return []
+        client = DirectoryClient()
+        try:
+            answer, radius, department, context = await find_with_widening(client, plan)
+        except DirectoryUnavailableError:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if answer is None:
+            lines = safety_lines(plan.categories)
+            where = f"dans le département ({department})" if department else f"à moins de {distance_label(radius * 1000)}"
+            lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {where} de {plan.place_label}.")
+            lines.append(national_resource(plan.categories))
+            dispatcher.utter_message(text="\n\n".join(lines))
+            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), radius))
+            return [SlotSet("result_page", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
+        send_results(dispatcher, plan, answer, radius, department, context, 1, client.settings.web_search_url)
+        return [
+            SlotSet("result_page", 1.0),
+            SlotSet("search_radius_km", radius),
+            SlotSet("search_department", department),
+            SlotSet("search_time_filter", context.time_filtered),
+        ]
+
+
+class ActionMoreResults(Action):
+    def name(self) -> str:
+        return "action_more_results"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        plan = SearchPlan(tracker)
+        page = int(tracker.get_slot("result_page") or 0) + 1
+        radius = tracker.get_slot("search_radius_km")
+        if not plan.ready or page < 2 or radius is None:
+            dispatcher.utter_message(response="utter_no_search_yet")
+            return []
+        department = tracker.get_slot("search_department")
+        context = plan.context if tracker.get_slot("search_time_filter") else plan.context.without_time()
+        client = DirectoryClient()
+        try:
+            answer = await client.search(plan.query(radius, department, context, page=page))
+        except DirectoryUnavailableError:
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        if not answer.items:
+            dispatcher.utter_message(
+                text=f"C'est tout ce que je connais {scope_text(radius, department)} de {plan.place_label}. "
+                f"{national_resource(plan.categories)}"
+            )
+            return []
+        send_results(dispatcher, plan, answer, radius, department, context, page, client.settings.web_search_url)
+        return [SlotSet("result_page", float(page))]

@@ -1,0 +1,219 @@
+"""The custom actions against the real directory API (embedded engine, committed data)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.directory_client import DirectoryClient
+from actions.facts import ActionAnswerFact, load_facts
+from actions.fallback import ActionRephraseOrMenu
+from actions.forms import POSITION, ValidateSearchForm
+from actions.search import UNAVAILABLE, ActionMoreResults, ActionSearchServices
+from actions.settings import ActionSettings
+
+pytestmark = pytest.mark.usefixtures("directory_env")
+
+GARE_DU_NORD = {"lat": 48.8809, "lon": 2.3553}
+
+
+def tracker(slots: dict[str, Any] | None = None, intent: str = "search_service", entities: list[dict] | None = None,
+            events: list[dict] | None = None) -> Tracker:
+    return Tracker(
+        sender_id="test", slots=slots or {}, latest_message={"intent": {"name": intent}, "entities": entities or [], "text": ""},
+        events=events or [], paused=False, followup_action=None, active_loop={"name": "search_form"}, latest_action_name=None,
+    )
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["text"] for m in dispatcher.messages if m.get("text")]
+
+
+def payloads(dispatcher: CollectingDispatcher) -> list[dict]:
+    return [m["custom"] for m in dispatcher.messages if m.get("custom")]
+
+
+def search(slots: dict[str, Any], action=None) -> tuple[CollectingDispatcher, list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = run((action or ActionSearchServices()).run(dispatcher, tracker(slots), {}))
+    return dispatcher, events
+
+
+# -- need ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "category"),
+    [("pilule du lendemain", "emergency_contraception"), ("douch", "shower"), ("manger", "food_distribution"),
+     ("ivg", "abortion"), ("véto pour mon chien", "vet_care")],
+)
+def test_should_turn_a_need_into_directory_categories(typed, category):
+    result = run(ValidateSearchForm().validate_need(typed, CollectingDispatcher(), tracker(), {}))
+    assert category in result["categories"]
+    assert result["need_label"]
+
+
+def test_should_ask_again_when_the_need_is_not_understood():
+    dispatcher = CollectingDispatcher()
+    result = run(ValidateSearchForm().validate_need("blablabla", dispatcher, tracker(), {}))
+    assert result["need"] is None
+    assert dispatcher.messages[0]["response"] == "utter_need_not_understood"
+
+
+# -- place --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("typed", "department"),
+    [("st denis", "93"), ("Saint-Denis", "93"), ("gare du nord", "75"), ("75011", "75"), ("aubervilliers", "93"), ("93", "93")],
+)
+def test_should_resolve_a_place_as_people_type_it(typed, department):
+    result = run(ValidateSearchForm().validate_place(typed, CollectingDispatcher(), tracker(), {}))
+    assert result["place"] == typed
+    assert result["department"] == department
+    assert 48.1 < result["lat"] < 49.3
+
+
+def test_should_say_what_we_cover_for_a_place_outside_the_region():
+    dispatcher = CollectingDispatcher()
+    result = run(ValidateSearchForm().validate_place("Marseille", dispatcher, tracker(), {}))
+    assert result == {"place": None}
+    assert "Île-de-France" in texts(dispatcher)[0]
+    assert "115" in texts(dispatcher)[0]
+
+
+def test_should_ask_to_choose_when_a_place_is_ambiguous():
+    dispatcher = CollectingDispatcher()
+    result = run(ValidateSearchForm().validate_place("villeneuve", dispatcher, tracker(), {}))
+    assert result == {"place": None}
+    buttons = dispatcher.messages[0]["buttons"]
+    assert len(buttons) >= 2
+    assert all(b["payload"].startswith('/inform{"place": ') for b in buttons)
+    # each choice resolves without asking again
+    choice = buttons[0]["title"]
+    chosen = run(ValidateSearchForm().validate_place(choice, CollectingDispatcher(), tracker(), {}))
+    assert chosen["lat"] is not None
+
+
+def test_should_take_shared_gps_coordinates():
+    entities = [{"entity": "lat", "value": 48.8809}, {"entity": "lon", "value": 2.3553}]
+    result = run(ValidateSearchForm().validate_place(POSITION, CollectingDispatcher(), tracker(intent="share_location", entities=entities), {}))
+    assert result["place"] == POSITION and result["lat"] == 48.8809
+
+
+def test_should_refuse_gps_coordinates_outside_the_region():
+    entities = [{"entity": "lat", "value": 43.3}, {"entity": "lon", "value": 5.4}]
+    dispatcher = CollectingDispatcher()
+    result = run(ValidateSearchForm().validate_place(POSITION, dispatcher, tracker(intent="share_location", entities=entities), {}))
+    assert result == {"place": None}
+    assert "Île-de-France" in texts(dispatcher)[0]
+
+
+# -- search -------------------------------------------------------------------------------------
+def test_should_answer_with_three_nearest_services_and_a_payload():
+    dispatcher, events = search({"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0})
+    text = texts(dispatcher)[0]
+    assert "1. " in text and "Douche" in text
+    payload = payloads(dispatcher)[0]
+    assert set(payload["search"]) == {"categories", "place_label", "lat", "lon", "radius_km"}
+    structures = payload["structures"]
+    assert 1 <= len(structures) <= 3
+    assert {"id", "name", "categories", "lat", "lon", "distance_m", "opening"} <= set(structures[0])
+    distances = [s["distance_m"] for s in structures]
+    assert distances == sorted(distances)
+    assert all("shower" in s["categories"] for s in structures)
+    assert {"event": "slot", "name": "result_page", "value": 1.0} in [dict(e, timestamp=None) | {"timestamp": None} for e in events] or any(
+        e.get("name") == "result_page" and e.get("value") == 1.0 for e in events
+    )
+
+
+def test_should_put_the_safety_number_before_violence_services():
+    dispatcher, _ = search({"categories": ["sexual_violence_support"], "need_label": "Violences", "place_label": "Paris 10e", **GARE_DU_NORD, "radius_km": 2.0})
+    text = texts(dispatcher)[0]
+    # The data may hold no such service nearby: the number comes first either way.
+    answer_start = min(i for i in (text.find("Voici"), text.find("Je n'ai trouvé")) if i >= 0)
+    assert 0 <= text.index("3919") < answer_start
+
+
+def test_should_say_115_first_for_a_bed_tonight():
+    dispatcher, _ = search({"categories": ["emergency_accommodation"], "need_label": "Hébergement d'urgence", "place_label": "Paris 10e", **GARE_DU_NORD, "radius_km": 2.0})
+    assert texts(dispatcher)[0].startswith("Pour une place d'hébergement ce soir, appelez le 115")
+
+
+def test_should_widen_the_radius_and_say_so():
+    # Public showers are in Paris only: from Vincennes the nearest are a few km away.
+    dispatcher, events = search({"categories": ["shower"], "need_label": "Douche", "place_label": "Vincennes (94)", "lat": 48.8474, "lon": 2.4392, "radius_km": 1.0, "department": "94"})
+    text = texts(dispatcher)[0]
+    assert "élargi" in text
+    radius = next(e["value"] for e in events if e.get("name") == "search_radius_km")
+    assert radius > 1.0
+
+
+def test_should_say_honestly_when_nothing_is_found_and_give_the_national_number():
+    # No public shower in Seine-et-Marne's data: widening ends at the département, then 115.
+    dispatcher, _ = search({"categories": ["shower"], "need_label": "Douche", "place_label": "Provins (77)", "lat": 48.5599, "lon": 3.2993, "radius_km": 3.0, "department": "77"})
+    text = texts(dispatcher)[0]
+    assert "Je n'ai trouvé aucun lieu" in text and "département (77)" in text
+    assert payloads(dispatcher)[0]["structures"] == []
+
+
+def test_should_show_other_services_on_more_results():
+    slots = {"categories": ["toilets"], "need_label": "Toilettes", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0}
+    first, events = search(slots)
+    for event in events:
+        slots[event["name"]] = event["value"]
+    second, _ = search(slots, ActionMoreResults())
+    ids_first = {s["id"] for s in payloads(first)[0]["structures"]}
+    ids_second = {s["id"] for s in payloads(second)[0]["structures"]}
+    assert ids_second and not ids_first & ids_second
+    assert texts(second)[0].startswith("Autres lieux")
+
+
+def test_should_filter_on_opening_and_say_when_it_cannot():
+    dispatcher, _ = search({"categories": ["emergency_contraception"], "need_label": "Contraception d'urgence", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0, "time": ["maintenant"]})
+    text = texts(dispatcher)[0]
+    statuses = {s["opening"]["status"] for s in payloads(dispatcher)[0]["structures"]}
+    # Either every service shown is open now, or the answer says none is known to be open.
+    assert statuses == {"open"} or "Je ne connais aucun lieu ouvert" in text
+
+
+def test_should_answer_politely_when_the_directory_is_down(monkeypatch):
+    monkeypatch.setenv("DIRECTORY_API_URL", "http://127.0.0.1:9")  # nothing listens there
+    dispatcher, _ = search({"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD})
+    assert texts(dispatcher) == [UNAVAILABLE]
+
+
+def test_client_should_send_only_known_parameters():
+    client = DirectoryClient(ActionSettings("http://127.0.0.1:1", "http://x/", 1.0))
+    assert client.settings.timeout_s == 1.0
+
+
+# -- facts and fallback -------------------------------------------------------------------------
+@pytest.mark.parametrize("intent", sorted(load_facts()))
+def test_should_answer_each_fact_with_its_source(intent):
+    dispatcher = CollectingDispatcher()
+    run(ActionAnswerFact().run(dispatcher, tracker(intent=intent), {}))
+    text = texts(dispatcher)[0]
+    assert "Source : " in text and "https://" in text
+
+
+def test_should_know_the_ivg_limit_and_the_national_line():
+    facts = load_facts()
+    assert "14" in facts["faq_ivg_limit"]["answer"]
+    assert "0 800 08 11 11" in facts["faq_sexuality_line"]["answer"]
+    assert len(facts) == 6
+
+
+def test_should_ask_to_rephrase_then_offer_the_menu():
+    first = CollectingDispatcher()
+    run(ActionRephraseOrMenu().run(first, tracker(intent="nlu_fallback"), {}))
+    assert first.messages[0]["response"] == "utter_rephrase"
+    events = [{"event": "user", "text": "a"}, {"event": "action", "name": "action_rephrase_or_menu"},
+              {"event": "action", "name": "action_listen"}, {"event": "user", "text": "b"}]
+    second = CollectingDispatcher()
+    run(ActionRephraseOrMenu().run(second, tracker(intent="nlu_fallback", events=events), {}))
+    assert second.messages[0]["response"] == "utter_menu"
