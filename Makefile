@@ -12,15 +12,23 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 INDEX := var/directory.sqlite
+# The assistant: Rasa 3.6 needs Python 3.10, in its own environment (bot/.venv).
+BOT_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.10*/bin/python3.10) $(shell command -v python3.10))
+BOT_VENV := bot/.venv
+BOT_MODEL := bot/models/assistant.tar.gz
+BOT_LOOKUPS := bot/data/nlu/lookups/place.yml
+BOT_SOURCES := bot/config.yml $(wildcard bot/domain/*.yml bot/data/nlu/*.yml bot/data/rules/*.yml bot/data/stories/*.yml)
+RASA := cd bot && RASA_TELEMETRY_ENABLED=false .venv/bin/rasa
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help venv tools run test index import schema bench bench-engines clean
+.PHONY: help venv tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
-	@echo "make test   — lance toute la suite de tests"
+	@echo "make test   — lance toute la suite de tests (annuaire puis assistant)"
 	@echo "make import — réimporte ../shared/datasets dans data/structures/"
 	@echo "make bench  — mesure la recherche embarquée (docs/benchmarks.md)"
 
@@ -38,16 +46,42 @@ venv: $(VENV)/.synced
 index: venv
 	$(VENV)/bin/directory build-index --path $(INDEX)
 
-run: venv
-	$(VENV)/bin/directory serve --ensure-index --host $(HOST) --port $(PORT) --workers $(WORKERS)
+$(BOT_VENV)/.synced: bot/requirements.lock | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(BOT_PYTHON) $(BOT_VENV)
+	VIRTUAL_ENV=$(BOT_VENV) $(UV) pip install --quiet -r bot/requirements.lock
+	@touch $@
+
+$(BOT_LOOKUPS): $(BOT_VENV)/.synced bot/scripts/build_lookups.py data/taxonomy.yml $(wildcard data/places/*.jsonl)
+	$(BOT_VENV)/bin/python bot/scripts/build_lookups.py
+
+# Trained only when its data changed; the model is built, never committed.
+$(BOT_MODEL): $(BOT_VENV)/.synced $(BOT_LOOKUPS) $(BOT_SOURCES)
+	$(RASA) train --domain domain --fixed-model-name assistant --out models
+
+bot-model: $(BOT_MODEL)
+
+# The API (embedded engine), the action server and the Rasa server (REST channel), stopped together.
+run: venv bot-model
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) bash scripts/serve.sh
 
 # System tools the tests use (Debian packages): docker-compose v1 to validate the compose file.
 tools:
 	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
 
-test: venv tools
+test: test-directory test-bot
+
+test-directory: venv tools
 	$(VENV)/bin/ruff check directory_api tests bench
 	$(VENV)/bin/pytest
+
+# Data validation (warnings for responses that only actions use are expected), NLU figures on the held-out set (bars in bot/scripts/check_nlu.py), test stories,
+# then the actions and a conversation with the real servers.
+test-bot: venv bot-model
+	$(RASA) data validate --domain domain
+	$(RASA) test nlu --nlu tests/nlu_test_set.yml --model models/assistant.tar.gz --out results/nlu
+	$(BOT_VENV)/bin/python bot/scripts/check_nlu.py bot/results/nlu
+	$(RASA) test core --stories tests/test_stories.yml --model models/assistant.tar.gz --out results/core --fail-on-prediction-errors
+	cd bot && .venv/bin/pytest
 
 import: venv
 	$(VENV)/bin/directory import
@@ -63,5 +97,8 @@ bench-engines: venv
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/engines_bench.py
 
+bench-bot: venv bot-model
+	$(BOT_VENV)/bin/python bench/bot_bench.py
+
 clean:
-	rm -rf $(VENV) $(TOOLS) var
+	rm -rf $(VENV) $(TOOLS) var $(BOT_VENV) bot/models bot/results bot/data/nlu/lookups

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,10 +46,22 @@ def test_should_commit_no_credentials():
     assert not re.search(r"(?i)(password|api_key)=[^$\s]", text)
 
 
-def test_should_have_in_the_build_context_everything_the_dockerfile_copies():
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "bot/Dockerfile"])
+def test_should_have_in_the_build_context_everything_the_dockerfile_copies(dockerfile):
     ignored = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip()]
-    for line in (REPO / "Dockerfile").read_text().splitlines():
+    for line in (REPO / dockerfile).read_text().splitlines():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (REPO / source).exists(), source
                 assert source not in ignored, f"{source} est exclu par .dockerignore"
+
+
+def test_should_run_the_assistant_beside_the_api_without_keeping_conversations():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+    rasa, actions = services["rasa"], services["rasa-actions"]
+    assert all(port.startswith("127.0.0.1:") for port in rasa["ports"])
+    assert "ports" not in actions  # reached by the Rasa server on the compose network only
+    assert "ACTION_ENDPOINT_URL=http://rasa-actions:5055/webhook" in rasa["environment"]
+    assert "DIRECTORY_API_URL=http://directory-api:8000" in actions["environment"]
+    endpoints = yaml.safe_load((REPO / "bot" / "endpoints.yml").read_text(encoding="utf-8"))
+    assert "tracker_store" not in endpoints  # in memory: nothing written

@@ -1,0 +1,91 @@
+"""Starts the assistant's servers on free loopback ports, for the tests and the benchmark: the directory
+API (embedded engine), the action server and the Rasa server with the trained model."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BOT_DIR = Path(__file__).resolve().parent
+REPO = BOT_DIR.parent
+MODEL = BOT_DIR / "models" / "assistant.tar.gz"
+DIRECTORY_CLI = REPO / ".venv" / "bin" / "directory"
+RASA_START_TIMEOUT_S = 240  # loading TensorFlow and the model takes 60 to 100 s on 2 cores
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(url: str, timeout_s: float, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not up after {timeout_s} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], cwd: Path, env: dict[str, str], ready_path: str, port: int,
+                 logs: Path, timeout_s: float = 60) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = logs / f"{name}.log"
+        self._file = self.log.open("wb")
+        self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=self._file, stderr=subprocess.STDOUT)
+        wait_until(self.url + ready_path, timeout_s, self.process, self.log)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._file.close()
+
+
+
+
+def start_directory_api(index: Path, logs: Path) -> Server:
+    port = free_port()
+    return Server(
+        "directory-api", [str(DIRECTORY_CLI), "serve", "--ensure-index", "--port", str(port)], REPO,
+        {"INDEX_PATH": str(index), "SEARCH_BACKEND": "embedded"}, "/health", port, logs, timeout_s=120,
+    )
+
+
+def start_action_server(directory_url: str, logs: Path) -> Server:
+    port = free_port()
+    return Server(
+        "actions", [sys.executable, "serve_actions.py"], BOT_DIR,
+        {"DIRECTORY_API_URL": directory_url, "ACTIONS_PORT": str(port), "ACTIONS_LOG_LEVEL": "INFO"},
+        "/health", port, logs,
+    )
+
+
+def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL) -> Server:
+    if not model.exists():
+        raise RuntimeError(f"no trained model at {model}: run `make bot-model`")
+    port = free_port()
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    return Server(
+        "rasa",
+        [rasa, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model), "--credentials", "credentials.yml",
+         "--endpoints", "endpoints.yml"],
+        BOT_DIR,
+        {"ACTION_ENDPOINT_URL": actions_url + "/webhook", "RASA_TELEMETRY_ENABLED": "false"},
+        "/", port, logs, timeout_s=RASA_START_TIMEOUT_S,
+    )
