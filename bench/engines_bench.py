@@ -34,7 +34,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
-from search_bench import TEXT_QUERIES, percentile, replace_section, synthetic  # noqa: E402
+from report import percentile, replace_section  # noqa: E402
+from search_bench import TEXT_QUERIES, synthetic  # noqa: E402
 
 from directory_api.api.parameters import StructureSearchParams  # noqa: E402
 from directory_api.api.search_service import DirectoryService  # noqa: E402

@@ -27,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from report import percentile, replace_section  # noqa: E402
+
 from directory_api.api.parameters import StructureSearchParams  # noqa: E402
 from directory_api.api.search_service import DirectoryService  # noqa: E402
 from directory_api.geography.gazetteer import Gazetteer  # noqa: E402
@@ -80,11 +82,6 @@ def query_mix(real: list[Structure], count: int, seed: int = 7) -> list[Structur
     return queries
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -92,18 +89,6 @@ def peak_rss_mb() -> float:
 def current_rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
-
-
-def replace_section(path: Path, name: str, body: str) -> None:
-    """Rewrite one marked section of docs/benchmarks.md, keeping the others (other engines, load tests)."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    block = f"{start}\n{body}\n{end}"
-    if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def run(size: int, real: list[Structure], n_queries: int, workdir: Path) -> dict[str, float]:

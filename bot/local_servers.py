@@ -81,11 +81,13 @@ def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL) -> Serv
         raise RuntimeError(f"no trained model at {model}: run `make bot-model`")
     port = free_port()
     rasa = str(Path(sys.executable).with_name("rasa"))
+    endpoints = logs / "endpoints.yml"  # endpoints.yml, pointed at this action server's port
+    endpoints.write_text(f'action_endpoint:\n  url: "{actions_url}/webhook"\n', encoding="utf-8")
     return Server(
         "rasa",
         [rasa, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model), "--credentials", "credentials.yml",
-         "--endpoints", "endpoints.yml"],
+         "--endpoints", str(endpoints)],
         BOT_DIR,
-        {"ACTION_ENDPOINT_URL": actions_url + "/webhook", "RASA_TELEMETRY_ENABLED": "false"},
+        {"RASA_TELEMETRY_ENABLED": "false"},
         "/", port, logs, timeout_s=RASA_START_TIMEOUT_S,
     )

@@ -4,13 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}" WORKERS="${WORKERS:-2}"
-RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT=5055  # the port bot/endpoints.yml names
 export RASA_TELEMETRY_ENABLED=false
 trap 'trap - EXIT; kill 0' EXIT INT TERM
 
 .venv/bin/directory serve --ensure-index --host "$HOST" --port "$PORT" --workers "$WORKERS" &
 (cd bot && DIRECTORY_API_URL="http://$HOST:$PORT" ACTIONS_PORT="$ACTIONS_PORT" exec .venv/bin/python serve_actions.py) &
-(cd bot && ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook" exec .venv/bin/rasa run \
+(cd bot && exec .venv/bin/rasa run \
     -i 127.0.0.1 -p "$RASA_PORT" --model models/assistant.tar.gz \
     --credentials credentials.yml --endpoints endpoints.yml) &
 

@@ -61,7 +61,10 @@ def test_should_run_the_assistant_beside_the_api_without_keeping_conversations()
     rasa, actions = services["rasa"], services["rasa-actions"]
     assert all(port.startswith("127.0.0.1:") for port in rasa["ports"])
     assert "ports" not in actions  # reached by the Rasa server on the compose network only
-    assert "ACTION_ENDPOINT_URL=http://rasa-actions:5055/webhook" in rasa["environment"]
+    compose_endpoints = yaml.safe_load((REPO / "bot" / "endpoints.compose.yml").read_text(encoding="utf-8"))
+    assert compose_endpoints["action_endpoint"]["url"] == "http://rasa-actions:5055/webhook"
+    assert "endpoints.compose.yml" in rasa["command"]
     assert "DIRECTORY_API_URL=http://directory-api:8000" in actions["environment"]
-    endpoints = yaml.safe_load((REPO / "bot" / "endpoints.yml").read_text(encoding="utf-8"))
-    assert "tracker_store" not in endpoints  # in memory: nothing written
+    for name in ("endpoints.yml", "endpoints.compose.yml"):
+        endpoints = yaml.safe_load((REPO / "bot" / name).read_text(encoding="utf-8"))
+        assert "tracker_store" not in endpoints  # in memory: nothing written
