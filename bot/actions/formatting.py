@@ -15,6 +15,12 @@ def distance_label(meters: float | None) -> str | None:
     return f"{meters / 1000:.1f} km".replace(".", ",")
 
 
+def radius_label(km: float) -> str:
+    if km < 1:
+        return f"{int(km * 1000)} m"
+    return (f"{km:.0f}" if km == int(km) else f"{km:.1f}".replace(".", ",")) + " km"
+
+
 def address_line(item: StructureItem) -> str | None:
     town = " ".join(part for part in (item.postcode, item.commune) if part)
     parts = [part for part in (item.address, town) if part]

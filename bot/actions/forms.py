@@ -3,6 +3,7 @@ directory API (`/categories/match` and `/places`), so the bot and the search sha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -37,6 +38,31 @@ def place_slots(candidate: PlaceCandidate) -> dict[str, Any]:
     }
 
 
+# « paris 10 », « paris 13e »: the arrondissement number sometimes falls outside the extracted entity.
+ARRONDISSEMENT_AFTER = re.compile(r"\s*(\d{1,2})\s*(?:e|er|eme|ème|è|ieme|ième)?\b", re.IGNORECASE)
+
+
+def repaired_place(text: str, tracker: Tracker) -> str:
+    """The place as typed, with an arrondissement number that follows « Paris » in the message."""
+    if text.lower() != "paris":
+        return text
+    message = tracker.latest_message.get("text") or ""
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") == "place" and str(entity.get("value", "")).lower() == "paris" and "end" in entity:
+            following = ARRONDISSEMENT_AFTER.match(message, entity["end"])
+            if following and 1 <= int(following.group(1)) <= 20:
+                return f"Paris {following.group(1)}"
+    return text
+
+
+def only_details(text: str, tracker: Tracker) -> bool:
+    """The whole message was taken as the slot (free text) but it only gave other details
+    (« j'ai 16 ans », « c'est pour ce soir »): not a place or a need to look up."""
+    message = tracker.latest_message
+    entities = {e.get("entity") for e in message.get("entities", [])}
+    return text == (message.get("text") or "").strip() and bool(entities) and not entities & {"place", "need"}
+
+
 def shared_position(tracker: Tracker) -> tuple[float, float] | None:
     values: dict[str, float] = {}
     for entity in tracker.latest_message.get("entities", []):
@@ -59,7 +85,7 @@ class ValidateSearchForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = " ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")
         text = text.strip()
-        if not text:
+        if not text or only_details(text, tracker):
             return {"need": None}
         try:
             found = await DirectoryClient().match_needs(text)
@@ -87,7 +113,8 @@ class ValidateSearchForm(FormValidationAction):
             keep = tracker.get_slot("lat") is not None
             return {"place": POSITION} if keep else {"place": None}
         text = (" ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")).strip()
-        if not text:
+        text = repaired_place(text, tracker)
+        if not text or only_details(text, tracker):
             return {"place": None}
         try:
             candidates = await DirectoryClient().find_places(text)

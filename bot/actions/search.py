@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import SearchContext, search_context
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError, SearchAnswer, StructureQuery
-from actions.formatting import distance_label, structure_payload, structure_text
+from actions.formatting import radius_label, structure_payload, structure_text
 from actions.orientation import national_resource, safety_lines
 
 PAGE_SIZE = 3
@@ -96,7 +96,7 @@ async def find_with_widening(
 def scope_text(radius: float, department: str | None) -> str:
     if department:
         return f"dans le département ({department})"
-    return f"à moins de {distance_label(radius * 1000)}"
+    return f"à moins de {radius_label(radius)}"
 
 
 def send_results(
@@ -147,8 +147,7 @@ class ActionSearchServices(Action):
             return []
         if answer is None:
             lines = safety_lines(plan.categories)
-            where = f"dans le département ({department})" if department else f"à moins de {distance_label(radius * 1000)}"
-            lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {where} de {plan.place_label}.")
+            lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
             lines.append(national_resource(plan.categories))
             dispatcher.utter_message(text="\n\n".join(lines))
             dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), radius))

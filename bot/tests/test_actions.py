@@ -217,3 +217,19 @@ def test_should_ask_to_rephrase_then_offer_the_menu():
     second = CollectingDispatcher()
     run(ActionRephraseOrMenu().run(second, tracker(intent="nlu_fallback", events=events), {}))
     assert second.messages[0]["response"] == "utter_menu"
+
+
+def test_should_keep_the_arrondissement_that_follows_paris():
+    message = {"intent": {"name": "search_service"}, "text": "une douche à paris 10 stp",
+               "entities": [{"entity": "place", "value": "paris", "start": 13, "end": 18}]}
+    state = Tracker("t", {}, message, [], False, None, {"name": "search_form"}, None)
+    result = run(ValidateSearchForm().validate_place("paris", CollectingDispatcher(), state, {}))
+    assert result["place_label"] == "Paris 10e"
+
+
+def test_should_not_look_up_a_message_that_only_gives_an_age_as_a_place():
+    message = {"intent": {"name": "inform"}, "text": "j'ai 16 ans", "entities": [{"entity": "age", "value": "16"}]}
+    state = Tracker("t", {}, message, [], False, None, {"name": "search_form"}, None)
+    dispatcher = CollectingDispatcher()
+    assert run(ValidateSearchForm().validate_place("j'ai 16 ans", dispatcher, state, {})) == {"place": None}
+    assert dispatcher.messages == []
