@@ -71,7 +71,7 @@ tools:
 test: test-directory test-bot
 
 test-directory: venv tools
-	$(VENV)/bin/ruff check directory_api tests bench
+	$(VENV)/bin/ruff check directory_api tests bench bot
 	$(VENV)/bin/pytest
 
 # Data validation (warnings for responses that only actions use are expected), NLU figures on the held-out set (bars in bot/scripts/check_nlu.py), test stories,

@@ -34,7 +34,7 @@ def place_slots(candidate: PlaceCandidate) -> dict[str, Any]:
         "lon": candidate.lon,
         "radius_km": candidate.radius_km,
         "department": candidate.department,
-        "result_page": None,
+        "results_shown": None,
     }
 
 
@@ -96,7 +96,7 @@ class ValidateSearchForm(FormValidationAction):
             dispatcher.utter_message(response="utter_need_not_understood")
             return {"need": None, "categories": None}
         label = " / ".join(category.label for category in found[:2])
-        return {"need": text, "categories": [c.id for c in found], "need_label": label, "result_page": None}
+        return {"need": text, "categories": [c.id for c in found], "need_label": label, "results_shown": None}
 
     async def validate_place(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -108,7 +108,7 @@ class ValidateSearchForm(FormValidationAction):
                 dispatcher.utter_message(text=OUTSIDE_REGION)
                 return {"place": None}
             return {"place": POSITION, "place_label": "votre position", "lat": lat, "lon": lon,
-                    "radius_km": GPS_RADIUS_KM, "department": None, "result_page": None}
+                    "radius_km": GPS_RADIUS_KM, "department": None, "results_shown": None}
         if slot_value == POSITION:
             keep = tracker.get_slot("lat") is not None
             return {"place": POSITION} if keep else {"place": None}

@@ -11,11 +11,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import SearchContext, search_context
-from actions.directory_client import DirectoryClient, DirectoryUnavailableError, SearchAnswer, StructureQuery
+from actions.directory_client import (
+    DirectoryClient,
+    DirectoryUnavailableError,
+    SearchAnswer,
+    StructureItem,
+    StructureQuery,
+)
 from actions.formatting import radius_label, structure_payload, structure_text
 from actions.orientation import national_resource, safety_lines
 
 PAGE_SIZE = 3
+MAX_SHOWN = 60  # beyond this, the web map is the better tool
 RADIUS_STEPS_KM = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
 DEPARTMENT_RADIUS_KM = 100.0  # with the département filter: the whole département, nearest first
 DEFAULT_RADIUS_KM = 2.0
@@ -53,11 +60,11 @@ class SearchPlan:
     def ready(self) -> bool:
         return bool(self.categories) and self.lat is not None and self.lon is not None
 
-    def query(self, radius: float, department: str | None, context: SearchContext, page: int = 1) -> StructureQuery:
+    def query(self, radius: float, department: str | None, context: SearchContext, size: int = PAGE_SIZE) -> StructureQuery:
         return StructureQuery(
             category=self.categories, lat=self.lat, lon=self.lon, radius_km=radius, department=department,
             open_now=context.open_now, open_at=context.open_at, free=context.free, anonymous=context.anonymous,
-            age=context.age, gender=context.gender, page=page, size=PAGE_SIZE,
+            age=context.age, gender=context.gender, size=size,
         )
 
     def web_link(self, base_url: str) -> str:
@@ -65,7 +72,7 @@ class SearchPlan:
         params += [("lat", round(self.lat, 5)), ("lon", round(self.lon, 5))] if self.lat is not None else []
         return base_url + "?" + urlencode(params)
 
-    def payload(self, answer: SearchAnswer, radius: float) -> dict[str, Any]:
+    def payload(self, answer: SearchAnswer, items: list[StructureItem], radius: float) -> dict[str, Any]:
         return {
             "search": {
                 "categories": self.categories,
@@ -75,7 +82,7 @@ class SearchPlan:
                 "radius_km": radius,
             },
             "total": answer.total,
-            "structures": [structure_payload(item) for item in answer.items],
+            "structures": [structure_payload(item) for item in items],
         }
 
 
@@ -100,34 +107,34 @@ def scope_text(radius: float, department: str | None) -> str:
 
 
 def send_results(
-    dispatcher: CollectingDispatcher, plan: SearchPlan, answer: SearchAnswer, radius: float,
-    department: str | None, context: SearchContext, page: int, web_url: str,
+    dispatcher: CollectingDispatcher, plan: SearchPlan, answer: SearchAnswer, items: list[StructureItem], radius: float,
+    department: str | None, context: SearchContext, shown_before: int, widened: bool, web_url: str,
 ) -> None:
-    shown_before = (page - 1) * PAGE_SIZE
     filters = f" ({', '.join(context.descriptions)})" if context.descriptions else ""
     lines: list[str] = []
-    if page == 1:
+    if shown_before == 0:
         lines += safety_lines(plan.categories)
         if plan.context.time_filtered and not context.time_filtered:
             lines.append(
                 "Je ne connais aucun lieu ouvert à ce moment-là près de vous : voici les plus proches, "
                 "vérifiez leurs horaires avant d'y aller."
             )
-        if radius > (plan.radius or DEFAULT_RADIUS_KM) or department:
-            lines.append(f"Rien de très proche : j'ai élargi la recherche {scope_text(radius, department)}.")
-        count = len(answer.items)
+    if widened:
+        lines.append(f"Rien de plus proche : j'ai élargi la recherche {scope_text(radius, department)}.")
+    if shown_before == 0:
+        count = len(items)
         lines.append(f"Voici {'le lieu' if count == 1 else f'{count} lieux'} pour « {plan.need_label} » près de {plan.place_label}{filters} :")
     else:
         lines.append(f"Autres lieux pour « {plan.need_label} » près de {plan.place_label} :")
-    lines += [structure_text(shown_before + i + 1, item) for i, item in enumerate(answer.items)]
-    remaining = answer.total - shown_before - len(answer.items)
+    lines += [structure_text(shown_before + i + 1, item) for i, item in enumerate(items)]
+    remaining = answer.total - shown_before - len(items)
     buttons = []
     if remaining > 0:
-        lines.append(f"Il y en a {remaining} autre{'s' if remaining > 1 else ''} : écrivez « plus de résultats ».")
+        lines.append(f"Il y en a {remaining} autre{'s' if remaining > 1 else ''} {scope_text(radius, department)} : écrivez « plus de résultats ».")
         buttons.append({"title": "Plus de résultats", "payload": "/more_results"})
     lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
     dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
-    dispatcher.utter_message(json_message=plan.payload(answer, radius))
+    dispatcher.utter_message(json_message=plan.payload(answer, items, radius))
 
 
 class ActionSearchServices(Action):
@@ -150,11 +157,12 @@ class ActionSearchServices(Action):
             lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
             lines.append(national_resource(plan.categories))
             dispatcher.utter_message(text="\n\n".join(lines))
-            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), radius))
-            return [SlotSet("result_page", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
-        send_results(dispatcher, plan, answer, radius, department, context, 1, client.settings.web_search_url)
+            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius))
+            return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
+        widened = radius > (plan.radius or DEFAULT_RADIUS_KM) or department is not None
+        send_results(dispatcher, plan, answer, answer.items, radius, department, context, 0, widened, client.settings.web_search_url)
         return [
-            SlotSet("result_page", 1.0),
+            SlotSet("results_shown", float(len(answer.items))),
             SlotSet("search_radius_km", radius),
             SlotSet("search_department", department),
             SlotSet("search_time_filter", context.time_filtered),
@@ -162,29 +170,44 @@ class ActionSearchServices(Action):
 
 
 class ActionMoreResults(Action):
+    """The next services: further in the same radius, then in the next radius steps (the nearest ones,
+    already shown, come first in a wider search, so they are skipped by count)."""
+
     def name(self) -> str:
         return "action_more_results"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         plan = SearchPlan(tracker)
-        page = int(tracker.get_slot("result_page") or 0) + 1
+        shown = int(tracker.get_slot("results_shown") or 0)
         radius = tracker.get_slot("search_radius_km")
-        if not plan.ready or page < 2 or radius is None:
+        if not plan.ready or not shown or radius is None:
             dispatcher.utter_message(response="utter_no_search_yet")
             return []
         department = tracker.get_slot("search_department")
         context = plan.context if tracker.get_slot("search_time_filter") else plan.context.without_time()
         client = DirectoryClient()
+        steps = [(r, d) for r, d in radius_steps(plan.radius, plan.department) if r > radius or (r == radius and d == department)]
         try:
-            answer = await client.search(plan.query(radius, department, context, page=page))
+            for step_radius, step_department in steps:
+                if shown >= MAX_SHOWN:
+                    break
+                answer = await client.search(plan.query(step_radius, step_department, context, size=shown + PAGE_SIZE))
+                items = answer.items[shown:]
+                if items:
+                    widened = (step_radius, step_department) != (radius, department)
+                    send_results(dispatcher, plan, answer, items, step_radius, step_department, context, shown, widened,
+                                 client.settings.web_search_url)
+                    return [
+                        SlotSet("results_shown", float(shown + len(items))),
+                        SlotSet("search_radius_km", step_radius),
+                        SlotSet("search_department", step_department),
+                    ]
         except DirectoryUnavailableError:
             dispatcher.utter_message(text=UNAVAILABLE)
             return []
-        if not answer.items:
-            dispatcher.utter_message(
-                text=f"C'est tout ce que je connais {scope_text(radius, department)} de {plan.place_label}. "
-                f"{national_resource(plan.categories)}"
-            )
-            return []
-        send_results(dispatcher, plan, answer, radius, department, context, page, client.settings.web_search_url)
-        return [SlotSet("result_page", float(page))]
+        last_radius, last_department = steps[-1] if steps else (radius, department)
+        dispatcher.utter_message(
+            text=f"C'est tout ce que je connais {scope_text(last_radius, last_department)} de {plan.place_label}. "
+            f"Tous les résultats sur la carte : {plan.web_link(client.settings.web_search_url)}\n\n{national_resource(plan.categories)}"
+        )
+        return []

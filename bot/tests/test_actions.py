@@ -126,9 +126,8 @@ def test_should_answer_with_three_nearest_services_and_a_payload():
     distances = [s["distance_m"] for s in structures]
     assert distances == sorted(distances)
     assert all("shower" in s["categories"] for s in structures)
-    assert {"event": "slot", "name": "result_page", "value": 1.0} in [dict(e, timestamp=None) | {"timestamp": None} for e in events] or any(
-        e.get("name") == "result_page" and e.get("value") == 1.0 for e in events
-    )
+    shown = next(e["value"] for e in events if e.get("name") == "results_shown")
+    assert shown == len(structures)
 
 
 def test_should_put_the_safety_number_before_violence_services():
@@ -159,6 +158,20 @@ def test_should_say_honestly_when_nothing_is_found_and_give_the_national_number(
     text = texts(dispatcher)[0]
     assert "Je n'ai trouvé aucun lieu" in text and "département (77)" in text
     assert payloads(dispatcher)[0]["structures"] == []
+
+
+def test_should_widen_on_more_results_when_the_radius_is_exhausted():
+    # Two public showers within 2 km of the Gare du Nord: the third and next come from further away.
+    slots = {"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0}
+    first, events = search(slots)
+    for event in events:
+        slots[event["name"]] = event["value"]
+    second, events = search(slots, ActionMoreResults())
+    shown_first = payloads(first)[0]["structures"]
+    shown_second = payloads(second)[0]["structures"]
+    assert shown_second and not {s["id"] for s in shown_first} & {s["id"] for s in shown_second}
+    assert min(s["distance_m"] for s in shown_second) >= max(s["distance_m"] for s in shown_first)
+    assert next(e["value"] for e in events if e.get("name") == "results_shown") == len(shown_first) + len(shown_second)
 
 
 def test_should_show_other_services_on_more_results():
