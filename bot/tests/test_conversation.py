@@ -114,3 +114,25 @@ def test_should_not_log_what_people_write(chat, server_logs):
     chat.say("Zorglubia veut savoir si l'ivg est gratuite")
     for log in server_logs.glob("*.log"):
         assert "Zorglubia" not in log.read_text(errors="replace"), log.name
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("je suis à Saint-Denis", "Saint-Denis (93)"),
+        ("a st denis", "Saint-Denis (93)"),
+        ("saint denis", "Saint-Denis (93)"),
+        ("je viens d'Aubervilliers", "Aubervilliers (93)"),
+        ("vers l'Haÿ-les-Roses", "L'Haÿ-les-Roses (94)"),
+        ("l hay les roses", "L'Haÿ-les-Roses (94)"),
+        ("75011", "Paris 11e"),
+        ("dans le 93", "Seine-Saint-Denis (93)"),
+        ("je suis vers gare de lyon", "Gare de Lyon"),
+    ],
+)
+def test_should_understand_places_with_and_without_hyphens_and_elisions(chat, typed, label):
+    chat.say("je cherche des toilettes")
+    answer = chat.say(typed)
+    payload = payload_of(answer)
+    assert payload is not None, answer
+    assert payload["search"]["place_label"].startswith(label)

@@ -1,0 +1,52 @@
+"""The deterministic safety net: crisis phrases, however typed, and no false alarm on searches."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from components.safety_net import SafetyNet, crisis_in
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("jveux me suicider", "crisis_suicide"),
+        ("J'ai ENVIE DE MOURIR", "crisis_suicide"),
+        ("chui suicidaire", "crisis_suicide"),
+        ("je vais me foutre en l'air ce soir", "crisis_suicide"),
+        ("mon mec me frappe", "crisis_violence"),
+        ("il m'a violée hier", "crisis_violence"),
+        ("mon pote a fait une overdose", "crisis_medical"),
+        ("elle respire plus", "crisis_medical"),
+        ("bla " * 3000 + "je veux en finir", "crisis_suicide"),
+    ],
+)
+def test_should_recognise_crisis_phrases(text, intent):
+    assert crisis_in(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "association pour femmes victimes de violences a paris",
+        "je cherche un psy gratuit",
+        "urgences dentaires la nuit",
+        "prevention du suicide formation pour benevoles a creteil",
+        "je cherche une formation sur la prevention du suicide",
+        "ou dormir ce soir",
+        "pilule du lendemain",
+    ],
+)
+def test_should_not_raise_a_false_alarm_on_a_search(text):
+    assert crisis_in(text) is None
+
+
+def test_should_override_a_non_crisis_intent_but_keep_a_crisis_one():
+    net = SafetyNet()
+    searched = Message({TEXT: "je cherche une douche mais franchement j'ai envie de mourir", INTENT: {INTENT_NAME_KEY: "search_service", "confidence": 0.9}})
+    child = Message({TEXT: "mon père me frappe j'ai 12 ans", INTENT: {INTENT_NAME_KEY: "crisis_child", "confidence": 0.8}})
+    net.process([searched, child])
+    assert searched.get(INTENT)[INTENT_NAME_KEY] == "crisis_suicide"
+    assert child.get(INTENT)[INTENT_NAME_KEY] == "crisis_child"
