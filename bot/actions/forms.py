@@ -118,6 +118,13 @@ class ValidateSearchForm(FormValidationAction):
             return {"place": None}
         try:
             candidates = await DirectoryClient().find_places(text)
+            message = (tracker.latest_message.get("text") or "").strip()
+            if (not candidates or candidates[0].score < RESOLVE_MIN) and message and message != text:
+                # The extracted span may be a piece of the name (« roses » in « l hay les roses »):
+                # the gazetteer also finds a known place name inside the whole message.
+                whole = await DirectoryClient().find_places(message)
+                if whole and whole[0].score >= RESOLVE_MIN:
+                    candidates = whole
         except DirectoryUnavailableError:
             dispatcher.utter_message(text=UNAVAILABLE)
             return {"place": None}

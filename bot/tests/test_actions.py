@@ -246,3 +246,11 @@ def test_should_not_look_up_a_message_that_only_gives_an_age_as_a_place():
     dispatcher = CollectingDispatcher()
     assert run(ValidateSearchForm().validate_place("j'ai 16 ans", dispatcher, state, {})) == {"place": None}
     assert dispatcher.messages == []
+
+
+def test_should_find_the_place_in_the_message_when_the_entity_is_a_piece_of_it():
+    message = {"intent": {"name": "inform"}, "text": "l hay les roses",
+               "entities": [{"entity": "place", "value": "roses", "start": 10, "end": 15}]}
+    state = Tracker("t", {}, message, [], False, None, {"name": "search_form"}, None)
+    result = run(ValidateSearchForm().validate_place("roses", CollectingDispatcher(), state, {}))
+    assert result["place_label"] == "L'Haÿ-les-Roses (94)"
