@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from directory_api.api import errors
-from directory_api.api.routes import categories, health, places, structures
+from directory_api.api.routes import categories, exports, health, places, structures
 from directory_api.api.search_service import DirectoryService
 from directory_api.geography.gazetteer import Gazetteer
 from directory_api.settings import Settings
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (structures, places, categories, health):
+    # Built on the first request from the files the index is built from, then kept for the process.
+    app.state.data_inclusion_export = exports.DataInclusionExport(settings.data_dir / "structures")
+    for module in (structures, places, categories, exports, health):
         app.include_router(module.router)
     return app

@@ -7,7 +7,7 @@ import pkgutil
 
 from directory_api.sources.base import SourceModule
 
-_NOT_SOURCES = {"base", "common", "hours_parsing"}
+_NOT_SOURCES = {"base", "common", "hours_parsing", "data_inclusion"}  # data_inclusion: a format reader, no dataset
 
 
 def all_sources() -> list[SourceModule]:
