@@ -78,7 +78,7 @@ test-directory: venv tools
 # then the actions and a conversation with the real servers.
 test-bot: venv bot-model
 	$(RASA) data validate --domain domain
-	$(RASA) test nlu --nlu tests/nlu_test_set.yml --model models/assistant.tar.gz --out results/nlu --no-plot
+	$(RASA) test nlu --domain domain --nlu tests/nlu_test_set.yml --model models/assistant.tar.gz --out results/nlu --no-plot
 	$(BOT_VENV)/bin/python bot/scripts/check_nlu.py bot/results/nlu
 	$(RASA) test core --stories tests/test_stories.yml --model models/assistant.tar.gz --out results/core --fail-on-prediction-errors
 	cd bot && .venv/bin/pytest
