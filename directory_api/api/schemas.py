@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from directory_api.geography.gazetteer import Place
 from directory_api.models import Provenance, Structure
+from directory_api.quality import Quality
 
 
 class OpeningOut(BaseModel):
@@ -37,7 +38,7 @@ class StructureItem(BaseModel):
     department: str | None
     lat: float
     lon: float
-    location_precision: str
+    location_precision: str = Field(description="`address`, ou `commune` : position approximative (centre de la commune).")
     distance_m: float | None = Field(description="Distance au point de recherche, en mètres.")
     phones: list[str]
     conditions: list[str] = Field(
@@ -46,12 +47,14 @@ class StructureItem(BaseModel):
     )
     opening: OpeningOut
     freshness: Freshness
+    quality: Quality = Field(description="Complétude et fraîcheur de la fiche (score de 0 à 1).")
     sources: list[Provenance]
 
 
 class StructureDetail(Structure):
     opening: OpeningOut
     freshness: Freshness
+    quality: Quality
 
 
 class QueryEcho(BaseModel):

@@ -14,6 +14,7 @@ from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, SearchRe
 from directory_api.geography.gazetteer import Gazetteer, Place
 from directory_api.models import Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
+from directory_api.quality import quality
 from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
 from directory_api.search.understanding import TermMatcher, Vocabulary, understand
 from directory_api.taxonomy import Taxonomy
@@ -155,6 +156,7 @@ class DirectoryService:
             conditions=conditions(s),
             opening=self.opening(s, now),
             freshness=self.freshness(s, now.date()),
+            quality=quality(s, now.date()),
             sources=s.sources,
         )
 

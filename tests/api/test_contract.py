@@ -153,3 +153,10 @@ def test_should_state_key_conditions_only_when_the_source_does(client):
     assert any("Sur orientation (115, SIAO ou travailleur social)" in item["conditions"] for item in shelters)
     fountains = client.get("/structures", params={"category": "fountain", "size": 20}).json()["items"]
     assert all("Sur rendez-vous" not in item["conditions"] for item in fountains)
+
+
+def test_should_expose_the_quality_of_every_record(client):
+    item = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()["items"][0]
+    assert set(item["quality"]) == {"score", "completeness", "freshness", "missing"}
+    detail = client.get(f"/structures/{item['id']}").json()
+    assert detail["quality"]["score"] == item["quality"]["score"]

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from directory_api.api.dependencies import ServiceDep
 from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
 from directory_api.api.schemas import ErrorResponse, SearchResponse, StructureDetail
+from directory_api.quality import quality
 from directory_api.opening import parse_moment
 
 router = APIRouter(tags=["structures"])
@@ -100,4 +101,5 @@ def get_structure(structure_id: str, service: ServiceDep) -> StructureDetail:
         **structure.model_dump(),
         opening=service.opening(structure, now),
         freshness=service.freshness(structure, now.date()),
+        quality=quality(structure, now.date()),
     )
