@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from directory_api.api.dependencies import ServiceDep
 from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
 from directory_api.api.schemas import ErrorResponse, SearchResponse, StructureDetail
-from directory_api.quality import quality
 from directory_api.opening import parse_moment
+from directory_api.quality import quality
 
 router = APIRouter(tags=["structures"])
 ERRORS = {422: {"model": ErrorResponse, "description": "Paramètres invalides (champ et valeurs permises)."}}
