@@ -12,21 +12,66 @@ from directory_api.settings import Settings
 app = typer.Typer(help="Annuaire d'orientation Île-de-France.", no_args_is_help=True)
 
 
+KEPT_BACK_EXIT_CODE = 3  # a source kept its previous data: distinct from a crash (1) and a usage error (2)
+
+
 @app.command("import")
 def import_(
     datasets: Path = typer.Option(None, help="Dossier des jeux de données (défaut : ../shared/datasets)."),
+    max_loss: float = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help="Part des lieux qu'une source peut perdre d'un coup ; au-delà elle garde ses données "
+        "précédentes (défaut : IMPORT_MAX_LOSS ou 0.2, soit 20 %).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Accepte une baisse au-delà du seuil (jamais une source vide)."),
 ) -> None:
-    """Importe toutes les sources dans data/structures/ (idempotent)."""
+    """Importe toutes les sources dans data/structures/ (idempotent ; une source illisible garde ses données)."""
     from directory_api.importer import run_import
 
     settings = Settings()
-    summary = run_import(datasets or settings.datasets_dir)
+    outcome = run_import(
+        datasets or settings.datasets_dir,
+        settings.data_dir / "structures",
+        settings.data_dir / "places",
+        max_loss=settings.import_max_loss if max_loss is None else max_loss,
+        force=force,
+    )
+    summary = outcome.report
     typer.echo(
         f"{summary['structures']} structures, {summary['rejects']} lignes rejetées "
         "(voir data/structures/rejects.csv)"
     )
-    for source, counts in summary["sources"].items():  # type: ignore[union-attr]
-        typer.echo(f"  {source}: {counts['structures']} structures, {counts['rejects']} rejets")
+    counts = summary["sources"]
+    for source, entry in outcome.refresh["sources"].items():  # type: ignore[attr-defined]
+        rejects = counts.get(source, {}).get("rejects", 0)  # type: ignore[attr-defined]
+        line = f"  {source} : {entry['structures']} lieux, {rejects} rejet{'s' if rejects > 1 else ''} — "
+        if entry["status"] == "kept_previous" and source in outcome.first_import:
+            line += f"REFUSÉE, sans données précédentes à garder : {entry['reason']}"
+        elif entry["status"] == "kept_previous":
+            line += f"DONNÉES PRÉCÉDENTES GARDÉES : {entry['reason']}"
+        elif source in outcome.first_import:
+            line += "premier import"
+        else:
+            line += _changes(entry)
+        typer.echo(line)
+    if outcome.kept_back:
+        typer.echo(
+            f"{len(outcome.kept_back)} source(s) gardée(s) à leur état précédent : {', '.join(outcome.kept_back)} "
+            "(détails dans data/structures/refresh-report.json ; --force accepte une baisse voulue)",
+            err=True,
+        )
+        raise typer.Exit(KEPT_BACK_EXIT_CODE)
+
+
+def _changes(entry: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for kind, label in (("added", "ajouté"), ("changed", "modifié"), ("removed", "supprimé")):
+        count = entry[kind]["count"]
+        if count:
+            parts.append(f"{count} {label}{'s' if count > 1 else ''}")
+    return ", ".join(parts) if parts else "aucun changement"
 
 
 @app.command()

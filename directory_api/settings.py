@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from directory_api.search.backend import SearchBackend
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     web_concurrency: int = 1  # server processes (searches are CPU-bound: one process per core)
     # A record whose data is older than this is flagged as old in every answer.
     stale_after_days: int = 365
+    # `directory import`: a source losing more than this share of its structures at once keeps its
+    # previous data (a broken export is likelier than a real closure of a fifth of the places).
+    import_max_loss: float = Field(0.2, ge=0.0, le=1.0)
 
     @field_validator("elasticsearch_api_key", mode="before")
     @classmethod
