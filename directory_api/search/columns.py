@@ -69,12 +69,13 @@ def _parse_hours(raw: str, cache: dict[str, list[OpeningHours]]) -> list[Opening
 class Columns:
     def __init__(self, conn: sqlite3.Connection) -> None:
         rows = conn.execute(
-            "SELECT rid, lat, lon, department, source, categories, hours, id FROM docs ORDER BY rid"
+            "SELECT rid, lat, lon, department, source, categories, hours, id, quality_boost FROM docs ORDER BY rid"
         ).fetchall()
         self.size = len(rows)
         self.rid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=self.size)
         self.lat = np.fromiter((r[1] for r in rows), dtype=np.float64, count=self.size)
         self.lon = np.fromiter((r[2] for r in rows), dtype=np.float64, count=self.size)
+        self.quality_boost = np.fromiter((r[8] for r in rows), dtype=np.float64, count=self.size)
         max_rid = int(self.rid.max()) if self.size else 0
         self.position_of_rid = np.full(max_rid + 1, -1, dtype=np.int64)
         self.position_of_rid[self.rid] = np.arange(self.size)

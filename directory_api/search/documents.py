@@ -8,8 +8,10 @@ service matches all of it, each service taking the structure's values where it h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from directory_api.models import Gender, Structure
+from directory_api.quality import quality
 from directory_api.taxonomy import Taxonomy
 from directory_api.text import normalize_parts
 
@@ -17,6 +19,10 @@ from directory_api.text import normalize_parts
 # They match a search for that category itself, never a search for a parent (sexual_health, health),
 # so that they do not bury the sexual-health centres for every other need.
 NARROW_KINDS = frozenset({"Pharmacie"})
+
+# Record quality is a small tie-breaker of relevance ranking: at most +5 % for a complete, fresh record,
+# far below the distance decay (halved every 2 km), and never used when results are sorted by distance.
+QUALITY_TIEBREAK = 0.05
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Document:
     name_text: str
     body_text: str
     services: tuple[ServiceRow, ...]
+    quality_boost: float  # 1 + QUALITY_TIEBREAK × quality score, as of the day the index was built
 
 
 def search_categories(structure: Structure, own: list[str], taxonomy: Taxonomy) -> tuple[str, ...]:
@@ -54,7 +61,7 @@ def search_categories(structure: Structure, own: list[str], taxonomy: Taxonomy) 
     return tuple(expanded)
 
 
-def build_document(structure: Structure, taxonomy: Taxonomy) -> Document:
+def build_document(structure: Structure, taxonomy: Taxonomy, today: date | None = None) -> Document:
     rows = []
     for service in structure.services:
         modalities = structure.effective_modalities(service)
@@ -89,6 +96,7 @@ def build_document(structure: Structure, taxonomy: Taxonomy) -> Document:
         name_text=normalize_parts([structure.name, structure.kind]),
         body_text=normalize_parts(body_parts),
         services=tuple(rows),
+        quality_boost=round(1 + QUALITY_TIEBREAK * quality(structure, today or date.today()).score, 4),
     )
 
 

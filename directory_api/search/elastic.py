@@ -52,6 +52,7 @@ MAPPINGS: dict[str, Any] = {
     "properties": {
         "id": {"type": "keyword"},
         "location": {"type": "geo_point"},
+        "quality_boost": {"type": "float"},
         "department": {"type": "keyword"},
         "source": {"type": "keyword"},
         "categories": {"type": "keyword"},
@@ -102,6 +103,7 @@ def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
     return {
         "id": doc.id,
         "location": {"lat": doc.lat, "lon": doc.lon},
+        "quality_boost": doc.quality_boost,
         "department": doc.department,
         "source": doc.source,
         "categories": list(doc.categories),
@@ -339,10 +341,8 @@ class ElasticsearchBackend(SearchBackend):
         sort: list[Any]
         if query.has_location and query.sort == "distance":
             sort = [self._distance_sort(query), {"_score": "desc"}, {"id": "asc"}]
-        elif query.has_location:
-            body_query = self._distance_decay(body_query, query)
-            sort = [{"_score": "desc"}, {"id": "asc"}]
         else:
+            body_query = self._relevance(body_query, query)
             sort = [{"_score": "desc"}, {"id": "asc"}]
 
         response = self._call(
@@ -380,14 +380,17 @@ class ElasticsearchBackend(SearchBackend):
         return {"_geo_distance": {"location": {"lat": query.lat, "lon": query.lon}, "order": "asc", "unit": "m", "distance_type": "arc"}}
 
     @staticmethod
-    def _distance_decay(body_query: dict[str, Any], query: SearchQuery) -> dict[str, Any]:
-        """Relevance fades with distance: halved every 2 km, as in the embedded engine."""
+    def _relevance(body_query: dict[str, Any], query: SearchQuery) -> dict[str, Any]:
+        """Text score × record quality (a small tie-breaker) × distance decay (halved every 2 km), as in
+        the embedded engine."""
+        functions: list[dict[str, Any]] = [{"field_value_factor": {"field": "quality_boost", "missing": 1.0}}]
+        if query.has_location:
+            origin = {"lat": query.lat, "lon": query.lon}
+            functions.append({"exp": {"location": {"origin": origin, "scale": "2km", "decay": 0.5}}})
         return {
             "function_score": {
                 "query": body_query,
-                "functions": [
-                    {"exp": {"location": {"origin": {"lat": query.lat, "lon": query.lon}, "scale": "2km", "decay": 0.5}}}
-                ],
+                "functions": functions,
                 "score_mode": "multiply",
                 "boost_mode": "multiply",
             }

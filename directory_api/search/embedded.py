@@ -49,7 +49,7 @@ SCHEMA = """
 CREATE TABLE docs(
     rid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
     department TEXT NOT NULL, source TEXT NOT NULL, categories TEXT NOT NULL,
-    hours TEXT, body TEXT NOT NULL);
+    hours TEXT, quality_boost REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE svc(
     rid INTEGER NOT NULL, category TEXT, free INTEGER, anonymous INTEGER, pmr INTEGER,
     gender TEXT, age_min INTEGER, age_max INTEGER, languages TEXT);
@@ -158,13 +158,14 @@ class EmbeddedBackend(SearchBackend):
             doc.source,
             " ".join(doc.categories),
             _hours_json(structure),
+            doc.quality_boost,
             structure.model_dump_json(exclude_none=True),
         )
         return docs_row, (doc.name_text, doc.body_text), list(self._service_rows(rid, doc))
 
     @staticmethod
     def _write(conn: sqlite3.Connection, batch: list[tuple[tuple, tuple, list[tuple]]]) -> None:
-        conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [b[0] for b in batch])
+        conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [b[0] for b in batch])
         conn.executemany(
             "INSERT INTO fts(rowid, name, body) VALUES (?, ?, ?)", [(b[0][0], *b[1]) for b in batch]
         )
@@ -357,7 +358,9 @@ class EmbeddedBackend(SearchBackend):
         facets = self._facets(cols, candidates)
         text = scores[candidates]
         # Relevance fades with distance, halved every 2 km (the same decay as the Elasticsearch engine).
-        relevance = (1.0 + text) * np.power(0.5, distance_km / DECAY_HALF_KM) if query.has_location else 1.0 + text
+        relevance = (1.0 + text) * cols.quality_boost[candidates]
+        if query.has_location:
+            relevance = relevance * np.power(0.5, distance_km / DECAY_HALF_KM)
         if query.sort == "distance" and query.has_location:
             order = np.lexsort((cols.id_rank[candidates], -text, distance_km))
         else:

@@ -13,7 +13,7 @@ from pathlib import Path
 from directory_api.importer import read_structures
 from directory_api.search.backend import SearchBackend
 
-INDEX_FORMAT = "1"  # bump when documents.py, the mappings or the SQLite schema change
+INDEX_FORMAT = "2"  # bump when documents.py, the mappings or the SQLite schema change
 
 
 def data_fingerprint(data_dir: Path) -> str:

@@ -235,3 +235,21 @@ def test_should_follow_an_index_rebuilt_by_another_process(tmp_path):
     EmbeddedBackend(tmp_path / "shared.sqlite").bulk_load(DIRECTORY)  # another writer swaps the file
     assert reader.count() == len(DIRECTORY)
     assert reader.search(SearchQuery(categories=["shower"])).total == 3
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_should_break_relevance_ties_by_record_quality_but_never_distance_order(kind, request, tmp_path_factory):
+    lat, lon = REPUBLIQUE
+    bare = make("a-bare", "Bains-douches du canal", ["shower"], lat, lon)
+    complete = make("b-complete", "Bains-douches du canal", ["shower"], lat, lon,
+                    modalities=Modalities(free=True), hours=WEEKDAYS_9_17)
+    complete = complete.model_copy(update={"phones": ["01 40 00 00 00"]})
+    backend = make_engine(kind, request, tmp_path_factory)
+    backend.bulk_load([bare, complete])
+    try:
+        around = {"categories": ["shower"], "lat": lat, "lon": lon, "radius_km": 1.0}
+        assert ids(backend.search(SearchQuery(**around, sort="relevance"))) == ["b-complete", "a-bare"]
+        # Sorted by distance (urgent needs), quality plays no part: equal distances fall back to the id.
+        assert ids(backend.search(SearchQuery(**around, sort="distance"))) == ["a-bare", "b-complete"]
+    finally:
+        drop(backend)
