@@ -6,6 +6,7 @@ assistant uses; unknown fields are ignored so that the API can grow without brea
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
@@ -103,17 +104,27 @@ class StructureQuery(BaseModel):
         return values
 
 
+# One pooled HTTP client per event loop and API address: building a client costs milliseconds (TLS
+# context) and a kept-alive connection saves a handshake on each of the several calls of a search.
+_clients: dict[tuple[int, str], httpx.AsyncClient] = {}
+
+
+def _client(settings: ActionSettings) -> httpx.AsyncClient:
+    key = (id(asyncio.get_running_loop()), settings.directory_api_url)
+    client = _clients.get(key)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(base_url=settings.directory_api_url, timeout=settings.timeout_s)
+        _clients[key] = client
+    return client
+
+
 class DirectoryClient:
-    def __init__(self, settings: ActionSettings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: ActionSettings | None = None) -> None:
         self.settings = settings or load_settings()
-        self._transport = transport
 
     async def _get(self, path: str, params: dict[str, Any]) -> Any:
         try:
-            async with httpx.AsyncClient(
-                base_url=self.settings.directory_api_url, timeout=self.settings.timeout_s, transport=self._transport
-            ) as client:
-                response = await client.get(path, params=params)
+            response = await _client(self.settings).get(path, params=params)
         except httpx.HTTPError as error:
             raise DirectoryUnavailableError(type(error).__name__) from error
         if response.status_code >= 500:
