@@ -29,6 +29,7 @@ def read_csv(
     """
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
+        reader.fieldnames  # reads the header now: DictReader reads it lazily, on the first row  # noqa: B018
         line = reader.line_num + 1
         for row in reader:
             cleaned = {
