@@ -135,7 +135,7 @@ class ValidateSearchForm(FormValidationAction):
         if best.score >= RESOLVE_MIN:
             return {"place": text, **place_slots(best)}
         dispatcher.utter_message(
-            text="Vous êtes à quel endroit exactement ?",
+            text=f"Plusieurs lieux s'appellent « {text[:60]} » : choisissez le vôtre, ou précisez (code postal, département).",
             buttons=[
                 {"title": c.label, "payload": "/inform" + _json({"place": c.label})} for c in candidates[:4]
             ],

@@ -108,7 +108,7 @@ def scope_text(radius: float, department: str | None) -> str:
 
 def send_results(
     dispatcher: CollectingDispatcher, plan: SearchPlan, answer: SearchAnswer, items: list[StructureItem], radius: float,
-    department: str | None, context: SearchContext, shown_before: int, widened: bool, web_url: str,
+    department: str | None, context: SearchContext, shown_before: int, widened: bool, web_url: str | None,
 ) -> None:
     filters = f" ({', '.join(context.descriptions)})" if context.descriptions else ""
     lines: list[str] = []
@@ -132,7 +132,8 @@ def send_results(
     if remaining > 0:
         lines.append(f"Il y en a {remaining} autre{'s' if remaining > 1 else ''} {scope_text(radius, department)} : écrivez « plus de résultats ».")
         buttons.append({"title": "Plus de résultats", "payload": "/more_results"})
-    lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
+    if web_url:
+        lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
     dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
     dispatcher.utter_message(json_message=plan.payload(answer, items, radius))
 
@@ -206,8 +207,10 @@ class ActionMoreResults(Action):
             dispatcher.utter_message(text=UNAVAILABLE)
             return []
         last_radius, last_department = steps[-1] if steps else (radius, department)
+        web_url = client.settings.web_search_url
+        on_map = f" Tous les résultats sur la carte : {plan.web_link(web_url)}" if web_url else ""
         dispatcher.utter_message(
-            text=f"C'est tout ce que je connais {scope_text(last_radius, last_department)} de {plan.place_label}. "
-            f"Tous les résultats sur la carte : {plan.web_link(client.settings.web_search_url)}\n\n{national_resource(plan.categories)}"
+            text=f"C'est tout ce que je connais {scope_text(last_radius, last_department)} de {plan.place_label}."
+            f"{on_map}\n\n{national_resource(plan.categories)}"
         )
         return []

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ActionSettings:
     directory_api_url: str
-    web_search_url: str
+    web_search_url: str | None  # the web search page; no link is given until one is configured
     timeout_s: float
 
 
 def load_settings() -> ActionSettings:
-    api = os.environ.get("DIRECTORY_API_URL", "http://127.0.0.1:8000").rstrip("/")
+    web = os.environ.get("WEB_SEARCH_URL", "").strip()
     return ActionSettings(
-        directory_api_url=api,
-        web_search_url=os.environ.get("WEB_SEARCH_URL", api + "/").rstrip("/") + "/",
+        directory_api_url=os.environ.get("DIRECTORY_API_URL", "http://127.0.0.1:8000").rstrip("/"),
+        web_search_url=web.rstrip("/") + "/" if web else None,
         timeout_s=float(os.environ.get("DIRECTORY_API_TIMEOUT_S", "4")),
     )

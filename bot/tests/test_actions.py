@@ -254,3 +254,12 @@ def test_should_find_the_place_in_the_message_when_the_entity_is_a_piece_of_it()
     state = Tracker("t", {}, message, [], False, None, {"name": "search_form"}, None)
     result = run(ValidateSearchForm().validate_place("roses", CollectingDispatcher(), state, {}))
     assert result["place_label"] == "L'Haÿ-les-Roses (94)"
+
+
+def test_should_link_to_the_web_search_only_when_it_is_configured(monkeypatch):
+    slots = {"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0}
+    without_link, _ = search(slots)
+    assert "sur la carte" not in texts(without_link)[0]
+    monkeypatch.setenv("WEB_SEARCH_URL", "https://orientation.example/")
+    with_link, _ = search(slots)
+    assert "https://orientation.example/?category=shower&lat=" in texts(with_link)[0]
