@@ -42,16 +42,19 @@ class SearchContext:
     anonymous: bool | None = None
     open_now: bool = False
     open_at: datetime | None = None
-    descriptions: list[str] = field(default_factory=list)  # French, shown with the results
+    filters: list[str] = field(default_factory=list)  # French, shown with the results
+    time_filter: str | None = None  # French, shown with the results while the time filter applies
 
     @property
     def time_filtered(self) -> bool:
         return self.open_now or self.open_at is not None
 
+    @property
+    def descriptions(self) -> list[str]:
+        return [*self.filters, *([self.time_filter] if self.time_filter else [])]
+
     def without_time(self) -> SearchContext:
-        return SearchContext(self.age, self.gender, self.free, self.anonymous, descriptions=[
-            d for d in self.descriptions if not d.startswith("ouverts")
-        ])
+        return SearchContext(self.age, self.gender, self.free, self.anonymous, filters=list(self.filters))
 
 
 def _as_list(value: object) -> list[str]:
@@ -75,24 +78,25 @@ def search_context(tracker: Tracker, now: datetime | None = None) -> SearchConte
     modalities = _as_list(tracker.get_slot("modalities"))
     times = _as_list(tracker.get_slot("time"))
     context = SearchContext(age=_age(tracker.get_slot("age")))
-    if context.age is None and _has(publics, MINORS):
-        context.age = MINOR_AGE
     if context.age is not None:
-        context.descriptions.append(f"pour {context.age} ans" if context.age != MINOR_AGE or not _has(publics, MINORS) else "pour mineurs")
+        context.filters.append(f"pour {context.age} ans")
+    elif _has(publics, MINORS):
+        context.age = MINOR_AGE
+        context.filters.append("pour mineurs")
     if _has(publics, WOMEN):
         context.gender = "women"
     elif _has(publics, MEN):
         context.gender = "men"
     if _has(modalities, FREE):
         context.free = True
-        context.descriptions.append("gratuits")
+        context.filters.append("gratuits")
     if _has(modalities, ANONYMOUS):
         context.anonymous = True
-        context.descriptions.append("anonymes")
+        context.filters.append("anonymes")
     if any(word in t for t in times for word in EVENING_WORDS) and now.time() < EVENING:
         context.open_at = now.replace(hour=EVENING.hour, minute=EVENING.minute, second=0, microsecond=0)
-        context.descriptions.append("ouverts ce soir à 20 h")
+        context.time_filter = "ouverts ce soir à 20 h"
     elif times and not _has(times, LATER_WORDS):  # « maintenant », « ce soir » after 20 h, « aujourd'hui »…
         context.open_now = True
-        context.descriptions.append("ouverts maintenant")
+        context.time_filter = "ouverts maintenant"
     return context

@@ -3,6 +3,7 @@ directory API (`/categories/match` and `/places`), so the bot and the search sha
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -20,6 +21,11 @@ POSITION = "__position__"  # the place slot when the person shared GPS coordinat
 GPS_RADIUS_KM = 1.0
 # A generous box around Île-de-France: coordinates outside it are not ours to serve.
 REGION_BOX = (48.0, 49.3, 1.3, 3.7)  # lat min, lat max, lon min, lon max
+
+
+def slot_text(value: Any) -> str:
+    """A slot value as text (a list slot joins its values)."""
+    return (" ".join(map(str, value)) if isinstance(value, list) else str(value or "")).strip()
 
 
 def in_region(lat: float, lon: float) -> bool:
@@ -83,8 +89,7 @@ class ValidateSearchForm(FormValidationAction):
     async def validate_need(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = " ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")
-        text = text.strip()
+        text = slot_text(slot_value)
         if not text or only_details(text, tracker):
             return {"need": None}
         try:
@@ -112,7 +117,7 @@ class ValidateSearchForm(FormValidationAction):
         if slot_value == POSITION:
             keep = tracker.get_slot("lat") is not None
             return {"place": POSITION} if keep else {"place": None}
-        text = (" ".join(slot_value) if isinstance(slot_value, list) else str(slot_value or "")).strip()
+        text = slot_text(slot_value)
         text = repaired_place(text, tracker)
         if not text or only_details(text, tracker):
             return {"place": None}
@@ -137,13 +142,8 @@ class ValidateSearchForm(FormValidationAction):
         dispatcher.utter_message(
             text=f"Plusieurs lieux s'appellent « {text[:60]} » : choisissez le vôtre, ou précisez (code postal, département).",
             buttons=[
-                {"title": c.label, "payload": "/inform" + _json({"place": c.label})} for c in candidates[:4]
+                {"title": c.label, "payload": "/inform" + json.dumps({"place": c.label}, ensure_ascii=False)} for c in candidates[:4]
             ],
         )
         return {"place": None}
 
-
-def _json(value: dict[str, str]) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.directory_client import DirectoryClient
+from actions.directory_client import StructureQuery
 from actions.facts import ActionAnswerFact, load_facts
 from actions.fallback import ActionRephraseOrMenu
 from actions.forms import POSITION, ValidateSearchForm
 from actions.search import UNAVAILABLE, ActionMoreResults, ActionSearchServices
-from actions.settings import ActionSettings
 
 pytestmark = pytest.mark.usefixtures("directory_env")
 
@@ -200,9 +200,11 @@ def test_should_answer_politely_when_the_directory_is_down(monkeypatch):
     assert texts(dispatcher) == [UNAVAILABLE]
 
 
-def test_client_should_send_only_known_parameters():
-    client = DirectoryClient(ActionSettings("http://127.0.0.1:1", "http://x/", 1.0))
-    assert client.settings.timeout_s == 1.0
+def test_client_should_send_only_the_filters_that_are_set():
+    query = StructureQuery(category=["shower"], lat=48.88, lon=2.35, radius_km=2.0, open_at=datetime(2026, 11, 25, 20, 0))
+    params = query.params()
+    assert params["open_at"] == "2026-11-25T20:00"
+    assert "open_now" not in params and "free" not in params and "age" not in params
 
 
 # -- facts and fallback -------------------------------------------------------------------------
