@@ -24,7 +24,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help venv tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot clean
+.PHONY: help venv web-assets tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
@@ -40,7 +40,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-venv: $(VENV)/.synced
+# Front-end libraries from npm, copied into the served static files (never a CDN, never committed).
+WEB_VENDOR := directory_api/web/static/vendor
+$(WEB_VENDOR)/.built: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(WEB_VENDOR) && mkdir -p $(WEB_VENDOR)/leaflet
+	cp -r web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE $(WEB_VENDOR)/leaflet/
+	@touch $@
+
+web-assets: $(WEB_VENDOR)/.built
+
+venv: $(VENV)/.synced web-assets
 
 # The index is (re)built when its data fingerprint differs from the data's, never judged by file dates.
 index: venv
@@ -64,9 +74,10 @@ bot-model: $(BOT_MODEL)
 run: venv bot-model
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) bash scripts/serve.sh
 
-# System tools the tests use (Debian packages): docker-compose v1 to validate the compose file.
+# System tools the tests use (Debian packages): docker-compose v1 to validate the compose file, Chromium
+# for the browser tests (driven by Playwright, which never downloads a browser of its own).
 tools:
-	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }
+	@command -v docker-compose >/dev/null && command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose chromium >/dev/null; }
 
 test: test-directory test-bot
 
@@ -101,4 +112,4 @@ bench-bot: venv bot-model
 	$(BOT_VENV)/bin/python bench/bot_bench.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var $(BOT_VENV) bot/models bot/results bot/data/nlu/lookups
+	rm -rf $(VENV) $(TOOLS) var web/node_modules $(WEB_VENDOR) $(BOT_VENV) bot/models bot/results bot/data/nlu/lookups

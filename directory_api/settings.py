@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # `directory import`: a source losing more than this share of its structures at once keeps its
     # previous data (a broken export is likelier than a real closure of a fifth of the places).
     import_max_loss: float = Field(0.2, ge=0.0, le=1.0)
+    # The web pages. Map tiles come from this URL (the page stays usable when they do not load).
+    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tiles_attribution: str = "© les contributeurs d'OpenStreetMap"
+    # The Rasa server the chat page talks to, through the API's proxy (the browser sees one origin).
+    assistant_url: str = "http://127.0.0.1:5005"
+    assistant_timeout_s: float = 10.0
 
     @field_validator("elasticsearch_api_key", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from directory_api import web
 from directory_api.api import errors
 from directory_api.api.routes import categories, exports, health, places, structures
 from directory_api.api.search_service import DirectoryService
@@ -52,4 +53,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.data_inclusion_export = exports.DataInclusionExport(settings.data_dir / "structures")
     for module in (structures, places, categories, exports, health):
         app.include_router(module.router)
+    web.install(app, settings)
     return app

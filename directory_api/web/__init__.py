@@ -1,0 +1,31 @@
+"""The web pages, served by the directory API: the search for social workers (`/`) and the chat for the
+public (`/chat`). Server-rendered HTML (Jinja2) that works without JavaScript, improved by small scripts;
+front-end libraries are vendored from npm at build time (`make web-assets`), never from a CDN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from directory_api.settings import Settings
+from directory_api.web.security import SecurityHeaders
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+templates = Jinja2Templates(directory=WEB_DIR / "templates")  # autoescape is on for .html templates
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Mounts the static files and the pages, and sets the security headers on every response."""
+    app.add_middleware(SecurityHeaders, tiles_url=settings.tiles_url)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    templates.env.globals["tiles_url"] = settings.tiles_url
+    templates.env.globals["tiles_attribution"] = settings.tiles_attribution
+    app.state.settings = settings
+    from directory_api.web import sources_page  # the page modules use `templates` above
+
+    for module in (sources_page,):
+        app.include_router(module.router)
