@@ -25,7 +25,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     templates.env.globals["tiles_url"] = settings.tiles_url
     templates.env.globals["tiles_attribution"] = settings.tiles_attribution
     app.state.settings = settings
-    from directory_api.web import sources_page  # the page modules use `templates` above
+    # The page modules use `templates` above, hence the late import.
+    from directory_api.web import chat, detail_page, reports, search_page, sources_page
 
-    for module in (sources_page,):
+    for module in (search_page, detail_page, reports, chat, sources_page):
         app.include_router(module.router)
