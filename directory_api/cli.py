@@ -56,6 +56,13 @@ def import_(
         else:
             line += _changes(entry)
         typer.echo(line)
+    merges = outcome.merges
+    typer.echo(
+        f"Fusion : {merges['records_in']} fiches → {merges['structures_out']} lieux, "
+        f"{merges['merged_groups']} groupes de fiches d'un même lieu (voir data/structures/merge-report.json)"
+    )
+    for pair, count in merges["per_source_pair"].items():  # type: ignore[attr-defined]
+        typer.echo(f"  {pair} : {count}")
     if outcome.kept_back:
         typer.echo(
             f"{len(outcome.kept_back)} source(s) gardée(s) à leur état précédent : {', '.join(outcome.kept_back)} "

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from directory_api.geography.build import build_places
 from directory_api.geography.communes import CommuneIndex
+from directory_api.merge import RULES, MergeGroup, apply_groups, find_groups, main_source
 from directory_api.models import Reject, Structure
 from directory_api.sources import all_sources
 from directory_api.sources.base import ImportContext, SourceModule
@@ -42,6 +43,7 @@ PLACES_DIR = REPO_ROOT / "data" / "places"
 DEFAULT_MAX_LOSS = 0.2  # a source losing more than 20 % of its structures at once is more likely broken
 MAX_LISTED_IDS = 100  # ids listed per kind of change in refresh-report.json; counts are always complete
 REJECTS_SAMPLE = 5  # first rejects shown for a source kept back, enough to see what went wrong
+MERGE_REPORT = "merge-report.json"
 
 Status = Literal["refreshed", "kept_previous"]
 
@@ -107,6 +109,7 @@ class ImportOutcome:
     report: dict[str, object]  # import-report.json
     refresh: dict[str, object]  # refresh-report.json
     first_import: list[str] = field(default_factory=list)  # sources without a previous file: no diff
+    merges: dict[str, object] = field(default_factory=dict)  # merge-report.json
 
     @property
     def kept_back(self) -> list[str]:
@@ -223,15 +226,34 @@ def diff_ids(old_lines: list[str], new_lines: list[str]) -> dict[str, list[str]]
 
 
 def structure_line(structure: Structure) -> str:
-    return structure.model_dump_json(exclude_none=True)
+    # Source records are never merged: their lines carry no empty `merged_ids`.
+    return structure.model_dump_json(exclude_none=True, exclude=None if structure.merged_ids else {"merged_ids"})
 
 
-def read_structures(directory: Path = STRUCTURES_DIR) -> Iterable[Structure]:
+def read_source_records(directory: Path = STRUCTURES_DIR) -> Iterable[Structure]:
+    """Every record of every source file, as imported (before merging)."""
     for path in sorted(directory.glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 if line.strip():
                     yield Structure.model_validate_json(line)
+
+
+def merge_groups(directory: Path = STRUCTURES_DIR) -> list[list[str]]:
+    """The ids of each group of `merge-report.json`, best first (none without a report)."""
+    report_path = directory / MERGE_REPORT
+    groups = json.loads(report_path.read_text(encoding="utf-8"))["groups"] if report_path.exists() else []
+    return [[member["id"] for member in group["members"]] for group in groups]
+
+
+def merged_aliases(directory: Path = STRUCTURES_DIR) -> dict[str, str]:
+    """Id of a record merged into another structure → that structure's id (old links keep working)."""
+    return {alias: ids[0] for ids in merge_groups(directory) for alias in ids[1:]}
+
+
+def read_structures(directory: Path = STRUCTURES_DIR) -> Iterable[Structure]:
+    """The directory as served: the source records, each group of `merge-report.json` merged into one."""
+    return apply_groups(read_source_records(directory), merge_groups(directory))
 
 
 def rejects_text(rejects: list[Reject]) -> str:
@@ -338,6 +360,11 @@ ligne, au format du modèle `directory_api/models.py` (JSON Schema : `data/schem
 - `refresh-report.json` : ce que le dernier import a changé, source par source (identifiants
   ajoutés, modifiés, supprimés : leur nombre et les 100 premiers), et les sources gardées à leur
   état précédent, avec la raison.
+- `merge-report.json` : les fiches de sources différentes qui décrivent le même lieu (toilettes de la
+  Ville et d'OpenStreetMap, bains-douches des deux listes de la Ville…), groupe par groupe, avec la règle,
+  la distance et la ressemblance des noms ; l'annuaire servi les fusionne en un seul lieu
+  (`directory_api/merge.py`, revue dans `docs/data-quality.md`). Les fichiers `.jsonl` restent ceux des
+  sources, non fusionnés.
 - Chaque lieu garde sa provenance (`sources` : source, identifiant d'origine, licence, date des données).
   `last_verified` est vide : aucune de ces fiches n'a été vérifiée par une personne.
 
@@ -397,6 +424,61 @@ def readme_text(results: list[SourceResult], entries: dict[str, dict[str, object
     return README_HEADER + "\n".join(rows) + "\n" + README_FOOTER
 
 
+def merge_report(results: list[SourceResult]) -> dict[str, object]:
+    """merge-report.json: the records each source gave, the groups of records of one place (ids best
+    first: the first id is the merged structure's), and counts per source and per pair of sources."""
+    records: list[Structure] = []
+    for result in results:
+        if result.status == "refreshed":
+            records.extend(result.structures)
+        else:  # kept back: its previous lines are what is served
+            records.extend(Structure.model_validate_json(line) for line in result.lines)
+    groups = find_groups(records)
+    per_source: dict[str, dict[str, int]] = {}
+    for record in records:
+        per_source.setdefault(main_source(record), {"records": 0, "merged": 0})["records"] += 1
+    per_pair: Counter[str] = Counter()
+    per_rule: Counter[str] = Counter()
+    for group in groups:
+        sources = sorted(main_source(m) for m in group.members)
+        per_pair[" + ".join(sources)] += 1
+        per_rule.update(m.rule for m in group.matches)
+        for member in group.members:
+            per_source[main_source(member)]["merged"] += 1
+    merged_records = sum(len(g.members) for g in groups)
+    return {
+        "records_in": len(records),
+        "structures_out": len(records) - merged_records + len(groups),
+        "merged_groups": len(groups),
+        "records_merged": merged_records,
+        "rules": [
+            {
+                "name": rule.name,
+                "categories": sorted(rule.categories) if rule.categories else "toutes les autres",
+                "max_distance_m": rule.max_distance_m,
+                "min_name_score": rule.min_name_score,
+            }
+            for rule in RULES
+        ],
+        "per_source": dict(sorted(per_source.items())),
+        "per_source_pair": dict(sorted(per_pair.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "per_rule": dict(sorted(per_rule.items())),
+        "groups": [group_entry(g) for g in groups],
+    }
+
+
+def group_entry(group: MergeGroup) -> dict[str, object]:
+    return {
+        "members": [
+            {"id": m.id, "source": main_source(m), "name": m.name, "address": m.address} for m in group.members
+        ],
+        "matches": [
+            {"rule": m.rule, "distance_m": round(m.distance_m, 1), "name_score": None if m.name_score is None else round(m.name_score)}
+            for m in group.matches
+        ],
+    }
+
+
 def dump_json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -418,6 +500,7 @@ def run_import(
     results = [read_source(module, ctx, seen_ids, previous, max_loss, force) for module in all_sources()]
     summary = report(results)
     refresh = refresh_report(results)
+    merges = merge_report(results)
     # Nothing is written before every source was read; a source kept back keeps its file untouched.
     files = {
         out_dir / f"{r.module.INFO.id}.jsonl": "".join(line + "\n" for line in r.lines)
@@ -427,8 +510,9 @@ def run_import(
     files[out_dir / "rejects.csv"] = rejects_text([r for res in results for r in res.rejects if not r.out_of_scope])
     files[out_dir / "import-report.json"] = dump_json(summary)
     files[out_dir / "refresh-report.json"] = dump_json(refresh)
+    files[out_dir / MERGE_REPORT] = dump_json(merges)
     files[out_dir / "README.md"] = readme_text(results, summary["sources"])  # type: ignore[arg-type]
     write_files(files)
     build_places(datasets_dir, places_dir)
     first_import = [r.module.INFO.id for r in results if r.module.INFO.id not in previous.lines]
-    return ImportOutcome(summary, refresh, first_import)
+    return ImportOutcome(summary, refresh, first_import, merges)

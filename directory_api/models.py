@@ -216,11 +216,17 @@ class Structure(Model):
         default=None, description="Date de la dernière vérification humaine ; vide si jamais vérifiée."
     )
     sources: list[Provenance] = Field(min_length=1)
+    merged_ids: list[str] = Field(
+        default_factory=list,
+        description="Identifiants des fiches d'autres sources fusionnées dans celle-ci (même lieu) ; "
+        "ils mènent à cette fiche.",
+    )
 
     @property
     def data_date(self) -> date:
-        """The oldest data date among the sources: a record is as old as its oldest part."""
-        return min(p.data_date for p in self.sources)
+        """The oldest data date among the sources that gave something: a record is as old as its oldest
+        part (a merged source whose every field another source gave better does not count)."""
+        return min((p.data_date for p in self.sources if p.fields != []), default=min(p.data_date for p in self.sources))
 
     def categories(self) -> list[str]:
         seen: dict[str, None] = {}

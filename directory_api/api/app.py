@@ -12,6 +12,7 @@ from directory_api.api import errors
 from directory_api.api.routes import categories, exports, health, places, structures
 from directory_api.api.search_service import DirectoryService
 from directory_api.geography.gazetteer import Gazetteer
+from directory_api.importer import merged_aliases
 from directory_api.settings import Settings
 from directory_api.taxonomy import get_taxonomy
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gazetteer=Gazetteer.load(settings.data_dir / "places"),
             taxonomy=get_taxonomy(),
             stale_after_days=settings.stale_after_days,
+            merged_into=merged_aliases(settings.data_dir / "structures"),
         )
         yield
         backend.close()

@@ -7,6 +7,7 @@ computed here once, whatever the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 
 from directory_api.api.parameters import StructureFilters, StructureSearchParams
@@ -32,6 +33,8 @@ class DirectoryService:
     gazetteer: Gazetteer
     taxonomy: Taxonomy
     stale_after_days: int = 365
+    # Ids of records merged into another structure → its id (`merge-report.json`).
+    merged_into: dict[str, str] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.matcher = TermMatcher(self.taxonomy)

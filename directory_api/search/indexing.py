@@ -1,6 +1,6 @@
 """Build the index when the data changed, for either engine.
 
-The fingerprint covers the normalised data, the taxonomy (it feeds the search categories) and the
+The fingerprint covers the normalised data and its merge report, the taxonomy (it feeds the search categories) and the
 format of the indexed documents. The API container calls `ensure_index` at start: on first start, or
 after new data, it builds a new index and swaps it in; otherwise it serves the existing one.
 """
@@ -13,14 +13,15 @@ from pathlib import Path
 from directory_api.importer import read_structures
 from directory_api.search.backend import SearchBackend
 
-INDEX_FORMAT = "2"  # bump when documents.py, the mappings or the SQLite schema change
+INDEX_FORMAT = "3"  # bump when documents.py, merge.py, the mappings or the SQLite schema change
 
 
 def data_fingerprint(data_dir: Path) -> str:
     digest = hashlib.sha256(INDEX_FORMAT.encode())
-    for path in [*sorted((data_dir / "structures").glob("*.jsonl")), data_dir / "taxonomy.yml"]:
+    structures = data_dir / "structures"
+    for path in [*sorted(structures.glob("*.jsonl")), structures / "merge-report.json", data_dir / "taxonomy.yml"]:
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(path.read_bytes() if path.exists() else b"")  # no merge report: nothing merged
     return digest.hexdigest()[:16]
 
 

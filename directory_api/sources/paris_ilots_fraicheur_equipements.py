@@ -2,9 +2,10 @@
 
 Every place the City lists as a cool place becomes a structure with `cooling_space`, plus the category
 its type fits (museums → `museums`, libraries → `libraries`, swimming pools → `sport_activities`,
-« Découverte et Initiation » → `other_activities`). The 17 `Bains-douches` rows are the very rows of
-`paris-bains-douches` (same `identifiant`, `id_dicom` and every other cell, checked by the tests): they
-are out of scope here (« déjà dans paris-bains-douches »). The one row with an empty `type` (`BR120`,
+« Découverte et Initiation » → `other_activities`, bains-douches → `shower`). The 17 `Bains-douches` rows
+are the very places of `paris-bains-douches` (same `identifiant`, `id_dicom` and cells, checked by the
+tests): they are imported like the others and merged with them (`directory_api/merge.py`), which adds
+that they are cool places to the showers' records. The one row with an empty `type` (`BR120`,
 « Brumisateur Parc Python Duvernois ») is a mister, as the README says and its id prefix shows.
 
 `identifiant` is not unique (BR120, MU75 and MA22 name two places each): those get the name's slug
@@ -51,7 +52,6 @@ INFO = SourceInfo(
 )
 
 FILE = "ilots-de-fraicheur-equipements-activites.csv"
-DUPLICATE_OF_BAINS_DOUCHES = "déjà dans paris-bains-douches"
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ TYPES: dict[str, PlaceType] = {
     "Bibliothèque": PlaceType("Bibliothèque", ("cooling_space", "libraries"), "Bibliothèque"),
     "Terrain de boules": PlaceType("Terrain de boules", ("cooling_space",), "Terrain de boules en plein air"),
     "Baignade extérieure": PlaceType("Baignade en plein air", ("cooling_space",), "Baignade en plein air"),
+    "Bains-douches": PlaceType(
+        "Bains-douches municipaux", ("cooling_space", "shower"), "Bains-douches municipaux (douches publiques)"
+    ),
     "Découverte et Initiation": PlaceType(
         "Lieu d'activités", ("cooling_space", "other_activities"), "Lieu d'accueil et d'activités"
     ),
@@ -89,6 +92,7 @@ _SERVICE_NAMES = {
     "libraries": "Bibliothèque",
     "sport_activities": "Natation",
     "other_activities": "Activités de découverte",
+    "shower": "Douches",
 }
 
 
@@ -101,9 +105,6 @@ def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
     )
     for (line, row), structure_id in zip(rows, ids, strict=True):
         record_id = row.get("identifiant") or None
-        if row.get("type") == "Bains-douches":
-            yield INFO.out_of_scope(path, line, DUPLICATE_OF_BAINS_DOUCHES, record_id)
-            continue
         try:
             check_row_shape(row)
             yield _structure(ctx, row, structure_id)

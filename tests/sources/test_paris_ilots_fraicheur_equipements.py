@@ -25,18 +25,20 @@ def test_should_account_for_every_row_of_the_file(result, datasets_dir):
     rows = data_rows(datasets_dir / ilots.INFO.id / ilots.FILE)
     assert rows == 548
     assert len(result.structures) + len(result.rejects) == rows
-    assert (len(result.structures), len(result.errors), len(result.out_of_scope)) == (531, 0, 17)
+    assert (len(result.structures), len(result.errors), len(result.out_of_scope)) == (548, 0, 0)
 
 
-def test_should_leave_out_bains_douches_rows_that_are_the_same_as_the_bains_douches_source(result, datasets_dir):
-    assert Counter(r.reason for r in result.out_of_scope) == {"déjà dans paris-bains-douches": 17}
+def test_should_import_bains_douches_rows_as_showers_the_same_as_the_bains_douches_source(result, datasets_dir):
+    """They are the same places as `paris-bains-douches` (every cell equal): the merge makes them one."""
     rows = _csv(datasets_dir / ilots.INFO.id / ilots.FILE)
     here = {r["identifiant"]: r for r in rows if r["type"] == "Bains-douches"}
     there = {r["identifiant"]: r for r in _csv(datasets_dir / "paris-bains-douches" / paris_bains_douches.FILE)}
-    assert here.keys() == there.keys()
+    assert len(here) == 17 and here.keys() == there.keys()
     for identifiant, row in here.items():
         assert row == there[identifiant]  # same id_dicom, name, address, hours, coordinates
-    assert {r.record_id for r in result.out_of_scope} == set(there)
+    showers = [s for s in result.structures if "shower" in s.categories()]
+    assert {s.sources[0].source_record_id for s in showers} == set(there)
+    assert all(s.categories() == ["cooling_space", "shower"] and s.modalities.free for s in showers)
 
 
 def test_should_give_stable_unique_ids_even_for_reused_identifiants(result, import_context):

@@ -3,9 +3,10 @@ from __future__ import annotations
 import csv
 import io
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from directory_api.api.dependencies import ServiceDep
 from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
@@ -88,12 +89,20 @@ def export_geojson(params: Annotated[StructureFilters, Query()], service: Servic
 @router.get(
     "/structures/{structure_id}",
     response_model=StructureDetail,
-    responses={404: {"model": ErrorResponse, "description": "Identifiant inconnu."}},
+    responses={
+        301: {"description": "Fiche fusionnée avec une autre (même lieu) : l'en-tête `Location` donne la fiche commune."},
+        404: {"model": ErrorResponse, "description": "Identifiant inconnu."},
+    },
     summary="Fiche d'un lieu",
 )
-def get_structure(structure_id: str, service: ServiceDep) -> StructureDetail:
-    """Fiche complète : services, horaires, publics, modalités, provenance et fraîcheur des données."""
+def get_structure(structure_id: str, service: ServiceDep) -> StructureDetail | RedirectResponse:
+    """Fiche complète : services, horaires, publics, modalités, provenance et fraîcheur des données.
+
+    L'identifiant d'une fiche fusionnée avec celle d'une autre source (même lieu) redirige
+    définitivement (301) vers la fiche commune."""
     structure = service.backend.get(structure_id) if len(structure_id) <= 200 else None
+    if structure is None and structure_id in service.merged_into:
+        return RedirectResponse(f"/structures/{quote(service.merged_into[structure_id])}", status_code=301)
     if structure is None:
         raise HTTPException(status_code=404, detail=f"Aucun lieu avec l'identifiant « {structure_id[:200]} ».")
     now = parse_moment(None)
