@@ -32,8 +32,10 @@ def fold(text: str) -> str:
     text = text.translate(_LIGATURES).lower()
     if text.isascii():
         return text
+    # NFKD also turns styled letters (« 𝒅𝒐𝒖𝒄𝒉𝒆 », pasted from phone keyboards) into plain ones, which
+    # may be capitals: lowercase again after it.
     decomposed = unicodedata.normalize("NFKD", text)
-    return _COMBINING.sub("", decomposed).translate(_LIGATURES)
+    return _COMBINING.sub("", decomposed).translate(_LIGATURES).lower()
 
 
 def words(text: str) -> list[str]:
@@ -44,7 +46,15 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Light French stemmer (after Lucene's FrenchMinimalStemmer, with plurals from 4 letters)."""
+    """Light French stemmer (after Lucene's FrenchMinimalStemmer, with plurals from 4 letters).
+
+    One pass, as Lucene's: index and query tokens are each stemmed exactly once. It is not idempotent
+    (« première » → « premier » → « premi »): run to a fixpoint it would eat whole endings
+    (« lariboisière » → « lariboi »)."""
+    return _stem_once(word)
+
+
+def _stem_once(word: str) -> str:
     if word.isdigit() or len(word) < 4:
         return word
     if word.endswith("aux") and len(word) >= 5:
