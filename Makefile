@@ -82,17 +82,18 @@ tools:
 test: test-directory test-bot
 
 test-directory: venv tools
-	$(VENV)/bin/ruff check directory_api tests bench bot
-	$(VENV)/bin/pytest
+	$(VENV)/bin/ruff check directory_api tests bench bot scripts
+	$(VENV)/bin/pytest -m "not assistant"
 
 # Data validation (warnings for responses that only actions use are expected), NLU figures on the held-out set (bars in bot/scripts/check_nlu.py), test stories,
-# then the actions and a conversation with the real servers.
-test-bot: venv bot-model
+# then the actions and a conversation with the real servers, and the chat page in Chromium against them.
+test-bot: venv tools bot-model
 	$(RASA) data validate --domain domain
 	$(RASA) test nlu --domain domain --nlu tests/nlu_test_set.yml --model models/assistant.tar.gz --out results/nlu --no-plot
 	$(BOT_VENV)/bin/python bot/scripts/check_nlu.py bot/results/nlu
 	$(RASA) test core --stories tests/test_stories.yml --model models/assistant.tar.gz --out results/core --fail-on-prediction-errors
 	cd bot && .venv/bin/pytest
+	$(VENV)/bin/pytest -m assistant tests/web
 
 import: venv
 	$(VENV)/bin/directory import

@@ -40,8 +40,15 @@ class Settings(BaseSettings):
     # The Rasa server the chat page talks to, through the API's proxy (the browser sees one origin).
     assistant_url: str = "http://127.0.0.1:5005"
     assistant_timeout_s: float = 10.0
+    # « Signaler une erreur » : reports kept for review in this SQLite file (only what the reporter typed
+    # and a timestamp), at most `reports_rate_limit` per client in `reports_rate_window_s` (in memory).
+    reports_path: Path = REPO_ROOT / "var" / "reports.sqlite"
+    reports_rate_limit: int = Field(5, ge=1)
+    reports_rate_window_s: int = Field(600, ge=1)
+    # Bearer token of `GET /reports` (the review list); without one, the list does not exist (404).
+    reports_review_token: SecretStr | None = None
 
-    @field_validator("elasticsearch_api_key", mode="before")
+    @field_validator("elasticsearch_api_key", "reports_review_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

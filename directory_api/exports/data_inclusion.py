@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from directory_api.labels import ADMINISTRATIVE_LABELS, FAMILY_LABELS, GENDER_LABELS, GROUP_LABELS
 from directory_api.models import (
     WEEKDAYS,
     HolidayPolicy,
@@ -279,31 +280,6 @@ def _osm_days(days: list[int]) -> str:
 
 
 # --- publics and modalities -------------------------------------------------------------------------
-
-GENDER_LABELS = {"women": "femmes", "men": "hommes"}
-ADMINISTRATIVE_LABELS = {
-    "regular": "personnes en situation régulière",
-    "asylum": "demandeurs d'asile",
-    "refugee": "réfugiés",
-    "undocumented": "personnes sans papiers",
-}
-FAMILY_LABELS = {"isolated": "personnes seules", "family": "familles", "couple": "couples", "pregnant": "femmes enceintes"}
-GROUP_LABELS = {
-    "addiction": "personnes ayant une addiction",
-    "handicap": "personnes en situation de handicap",
-    "hiv": "personnes vivant avec le VIH",
-    "lgbt": "personnes LGBT+",
-    "mental_health": "personnes ayant des troubles psychiques",
-    "prison": "personnes sortant de prison",
-    "prostitution": "personnes en situation de prostitution",
-    "student": "étudiants",
-    "violence": "victimes de violences",
-    "exiles": "personnes exilées",
-    "youth": "jeunes",
-    "elderly": "personnes âgées",
-    "homeless": "personnes sans domicile",
-}
-
 
 def _restrictions(publics: Publics) -> list[list[str]]:
     """The restricted criteria of a public, each a list of our values (OR inside, AND between)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.gzip import GZipMiddleware
 
 from directory_api.settings import Settings
 from directory_api.web.security import SecurityHeaders
@@ -21,6 +22,8 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")  # autoescape is on
 def install(app: FastAPI, settings: Settings) -> None:
     """Mounts the static files and the pages, and sets the security headers on every response."""
     app.add_middleware(SecurityHeaders, tiles_url=settings.tiles_url)
+    # Compressed pages, styles and scripts (Leaflet: 148 kB → 43 kB) for phones on poor connections.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     templates.env.globals["tiles_url"] = settings.tiles_url
     templates.env.globals["tiles_attribution"] = settings.tiles_attribution

@@ -28,7 +28,8 @@ FRENCH_HINTS = ("é", "è", "à", "ç", "ê", "Paramètres", "introuvable", "Auc
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     # A high report limit: the fuzzer must meet the validation, not the rate limit, of the report form.
-    process, base, log = start_api(tmp_path_factory.mktemp("fuzz"), {"REPORTS_RATE_LIMIT": "100000"})
+    tmp = tmp_path_factory.mktemp("fuzz")
+    process, base, log = start_api(tmp, {"REPORTS_RATE_LIMIT": "100000", "REPORTS_PATH": str(tmp / "reports.sqlite")})
     yield base, log
     process.terminate()
     process.wait(timeout=10)

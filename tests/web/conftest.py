@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests import servers
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -37,34 +37,9 @@ CHROMIUM_FLAGS = [
 NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_api(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
-    """`directory serve` on a free port with its own index; returns the process, base URL and log."""
-    index = tmp / "directory.sqlite"
-    env = {**os.environ, "INDEX_PATH": str(index), "TILES_URL": NO_TILES, **(extra_env or {})}
-    directory = [sys.executable, "-m", "directory_api.cli"]
-    if not index.exists():
-        subprocess.run([*directory, "build-index"], cwd=REPO, env=env, check=True, capture_output=True)
-    port = free_port()
-    log = tmp / f"api-{port}.log"
-    process = subprocess.Popen(
-        [*directory, "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base, log
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"le serveur n'a pas démarré : {log.read_text()}")
+    """The real server (tests/servers.py), its map tiles pointed at a dead port."""
+    return servers.start_api(tmp, {"TILES_URL": NO_TILES, **(extra_env or {})})
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +117,104 @@ def describe(violations: list[dict]) -> str:
 
 
 
+
+
+# -- The chat (tests/web/test_chat*.py) -------------------------------------------------------------------
+class FakeAssistant:
+    """A stand-in for the Rasa REST channel: records every request it gets and answers with `reply`
+    (message text → (status, JSON body, delay in seconds)). Runs in a thread of the test process."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        fake = self
+        self.requests: list[dict] = []
+        self.reply = self.default_reply
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                entry = {"method": self.command, "path": self.path, "body": body}
+                fake.requests.append(entry)
+                return entry
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                entry = self._record()
+                message = entry["body"].get("message", "") if isinstance(entry["body"], dict) else ""
+                status, body, delay = fake.reply(message)
+                time.sleep(delay)
+                data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+                try:
+                    self.send_response(status)
+                    if status in (301, 302, 307, 308):
+                        self.send_header("Location", fake.elsewhere + "/webhooks/rest/webhook")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the proxy gave up waiting
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.elsewhere = "http://127.0.0.1:9"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def default_reply(message: str) -> tuple[int, object, float]:
+        return 200, [{"recipient_id": "x", "text": "Où êtes-vous ?"}], 0.0
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.reply = self.default_reply
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def fake_assistant_server() -> Iterator[FakeAssistant]:
+    fake = FakeAssistant()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fake_assistant(fake_assistant_server: FakeAssistant) -> Iterator[FakeAssistant]:
+    fake_assistant_server.reset()
+    yield fake_assistant_server
+    fake_assistant_server.reset()
+
+
+@pytest.fixture(scope="session")
+def chat_server(web_tmp: Path, fake_assistant_server: FakeAssistant) -> Iterator[tuple[str, Path]]:
+    """The API and its pages, its chat proxy pointed at the fake assistant (2 s timeout); and its log."""
+    process, base, log = start_api(
+        web_tmp, {"ASSISTANT_URL": fake_assistant_server.url, "ASSISTANT_TIMEOUT_S": "2"}
+    )
+    yield base, log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dead_assistant_server(web_tmp: Path) -> Iterator[str]:
+    """The API and its pages, its chat proxy pointed at a port where nothing listens."""
+    process, base, _ = start_api(web_tmp, {"ASSISTANT_URL": f"http://127.0.0.1:{free_port()}"})
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
