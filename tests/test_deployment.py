@@ -50,7 +50,7 @@ def test_should_commit_no_credentials():
 def test_should_have_in_the_build_context_everything_the_dockerfile_copies(dockerfile):
     ignored = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip()]
     for line in (REPO / dockerfile).read_text().splitlines():
-        if line.startswith("COPY "):
+        if line.startswith("COPY ") and not line.startswith("COPY --from="):  # --from: another stage
             for source in line.split()[1:-1]:
                 assert (REPO / source).exists(), source
                 assert source not in ignored, f"{source} est exclu par .dockerignore"
