@@ -48,7 +48,9 @@ COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in CR
 
 
 def normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text[:MAX_CHARS].lower())
+    # Lowercase after NFKD too: styled letters pasted from phone keyboards (« 𝑶𝒗𝒆𝒓𝒅𝒐𝒔𝒆 ») become
+    # plain ones, capitals included.
+    folded = unicodedata.normalize("NFKD", text[:MAX_CHARS]).lower()
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", " ", folded)
 

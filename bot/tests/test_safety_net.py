@@ -21,6 +21,7 @@ from components.safety_net import SafetyNet, crisis_in
         ("mon pote a fait une overdose", "crisis_medical"),
         ("elle respire plus", "crisis_medical"),
         ("bla " * 3000 + "je veux en finir", "crisis_suicide"),
+        ("mon pote a fait une 𝑶𝒗𝒆𝒓𝒅𝒐𝒔𝒆", "crisis_medical"),  # styled letters from a phone keyboard
     ],
 )
 def test_should_recognise_crisis_phrases(text, intent):

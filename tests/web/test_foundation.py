@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page
 
+EVERY_KIND_OF_RESPONSE = [
+    "/", "/?q=douche&place=Paris+18e", "/chat", "/sources", "/lieux/bains-douches-BD1", "/lieux/inconnu",
+    "/static/base.css", "/static/vendor/leaflet/leaflet.js", "/health", "/structures?q=douche",
+    "/structures/bains-douches-BD1", "/structures.csv?q=douche", "/places?q=paris", "/categories",
+    "/?radius_km=abc", "/structures?radius_km=abc",
+]  # fmt: skip
 
-def test_should_send_security_headers_without_unsafe_inline(live_server: str):
-    response = httpx.get(f"{live_server}/static/base.css")
-    page = httpx.get(f"{live_server}/health")
-    for headers in (response.headers, page.headers):
-        assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
-        assert "frame-ancestors 'none'" in headers["content-security-policy"]
-        assert "unsafe-inline" not in headers["content-security-policy"]
+
+@pytest.mark.parametrize("path", EVERY_KIND_OF_RESPONSE)
+def test_should_send_security_headers_without_unsafe_inline(live_server: str, path: str):
+    headers = httpx.get(f"{live_server}{path}").headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    if headers["content-type"].startswith("text/html"):
+        assert "script-src 'self'" in policy and "object-src 'none'" in policy
 
 
 def test_should_leave_at_once_for_a_neutral_site_and_forget_the_history(page: Page, live_server: str):
