@@ -199,3 +199,10 @@ def test_should_file_a_report_on_a_merged_record_under_the_common_record(tmp_pat
     assert answer.status_code == 201, answer.text
     rows = sqlite3.connect(tmp_path / "reports.sqlite").execute("SELECT structure_id FROM reports").fetchall()
     assert rows == [("bains-douches-BD1",)]
+
+
+def test_should_refuse_a_body_that_is_not_json_in_french(make_client):
+    """Found by the fuzzer: FastAPI's own message was English."""
+    answer = make_client().post(f"/structures/{PLACE}/reports", content=b"\x80", headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("Corps de la requête illisible")

@@ -83,11 +83,24 @@ async def unknown_place_handler(_: Request, exc: UnknownPlaceError) -> JSONRespo
     )
 
 
-_HTTP_MESSAGES = {404: "Ressource introuvable.", 405: "Méthode non autorisée.", 503: "Service momentanément indisponible."}
+_HTTP_MESSAGES = {
+    400: "Requête illisible.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée.",
+    503: "Service momentanément indisponible.",
+}
+# Starlette's and FastAPI's own English messages, in French (found by the fuzzer: a body that is not JSON).
+_FRAMEWORK_MESSAGES = {
+    "Not Found": None,
+    "Method Not Allowed": None,
+    "There was an error parsing the body": "Corps de la requête illisible : du JSON valide (UTF-8) est attendu.",
+}
 
 
 async def http_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed") else None
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if detail in _FRAMEWORK_MESSAGES:
+        detail = _FRAMEWORK_MESSAGES[detail]
     return JSONResponse(
         status_code=exc.status_code,
         content={"detail": detail or _HTTP_MESSAGES.get(exc.status_code, "Erreur."), "errors": []},
