@@ -7,20 +7,23 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from directory_api.sources import all_sources
+from directory_api.importer import MERGE_REPORT
 from directory_api.web import templates
+from directory_api.web.search_page import sources_info
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request) -> HTMLResponse:
-    settings = request.app.state.settings
-    report = json.loads((settings.data_dir / "structures" / "import-report.json").read_text(encoding="utf-8"))
+    structures = request.app.state.settings.data_dir / "structures"
+    report = json.loads((structures / "import-report.json").read_text(encoding="utf-8"))
+    merges = json.loads((structures / MERGE_REPORT).read_text(encoding="utf-8"))
     counts = report["sources"]
     rows = [
-        {"info": module.INFO, "entry": counts[module.INFO.id]}
-        for module in sorted(all_sources(), key=lambda m: m.INFO.title)
-        if module.INFO.id in counts
+        {"info": info, "entry": counts[info.id]}
+        for info in sorted(sources_info().values(), key=lambda i: i.title)
+        if info.id in counts
     ]
-    return templates.TemplateResponse(request, "sources.html", {"page": "sources", "rows": rows, "total": report["structures"]})
+    context = {"page": "sources", "rows": rows, "records": merges["records_in"], "total": merges["structures_out"]}
+    return templates.TemplateResponse(request, "sources.html", context)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from playwright.sync_api import Page
+
+from tests.servers import REPO
 
 EVERY_KIND_OF_RESPONSE = [
     "/", "/?q=douche&place=Paris+18e", "/chat", "/sources", "/lieux/bains-douches-BD1", "/lieux/inconnu",
@@ -37,3 +41,12 @@ def test_should_leave_at_once_for_a_neutral_site_and_forget_the_history(page: Pa
     page.go_back()
     # replace(): the page we left is not in the history any more.
     assert not page.url.startswith(live_server)
+
+
+def test_should_credit_every_source_and_count_places_as_served(live_server: str):
+    page = httpx.get(f"{live_server}/sources").text
+    served = httpx.get(f"{live_server}/health").json()
+    report = json.loads((REPO / "data" / "structures" / "import-report.json").read_text(encoding="utf-8"))
+    assert f"réunit {served['structures']} lieux" in page  # after the merge, as searched
+    for entry in report["sources"].values():
+        assert entry["title"].replace("'", "&#39;") in page and entry["licence"] in page
