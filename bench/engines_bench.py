@@ -25,7 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -91,23 +92,18 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (the uvicorn workers)."""
-    pids = [pid]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    total = 0.0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
+    """Resident memory of a process and its direct children (the uvicorn workers), MB."""
+    return sum(process_rss_mb(p) for p in process_tree(pid))
+
+
+def process_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 WRK_SCRIPT = """
@@ -124,42 +120,63 @@ end
 """
 
 
-def load_test(env: dict[str, str], paths: list[str], workdir: Path, duration: int) -> list[dict[str, float]]:
+def process_tree(pid: int) -> list[int]:
+    """The server process and its direct children (the uvicorn workers)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+@contextmanager
+def serve_api(env: dict[str, str], workers: int = WORKERS) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The real API (`directory serve`) on a free port, until it answers /health."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "directory_api.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
+        [sys.executable, "-m", "directory_api.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        paths_file = workdir / "paths.txt"
-        paths_file.write_text("\n".join(paths) + "\n")
-        script = workdir / "mix.lua"
-        script.write_text(WRK_SCRIPT % paths_file)
-        subprocess.run(["wrk", "-t2", "-c16", "-d6s", "-s", str(script), base], capture_output=True, check=True)  # warm-up
-        results = []
-        for connections in CONNECTIONS:
-            out = subprocess.run(
-                ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), base],
-                capture_output=True, text=True, check=True,
-            ).stdout
-            requests, errors, p50, p95 = re.search(r"BENCH (\d+) (\d+) ([\d.]+) ([\d.]+)", out).groups()
-            results.append({
-                "connections": connections, "rps": int(requests) / duration, "errors": int(errors),
-                "p50": float(p50), "p95": float(p95), "rss_mb": rss_mb(server.pid),
-            })
-            print(results[-1], flush=True)
-        return results
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def run_wrk(base: str, paths: list[str], workdir: Path, connections: int, duration: int) -> dict[str, float]:
+    """wrk (2 threads) cycling through `paths`: requests/s, errors, p50 and p95 (ms)."""
+    paths_file = workdir / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    script = workdir / "mix.lua"
+    script.write_text(WRK_SCRIPT % paths_file)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    requests, errors, p50, p95 = re.search(r"BENCH (\d+) (\d+) ([\d.]+) ([\d.]+)", out).groups()
+    return {"connections": connections, "rps": int(requests) / duration, "errors": int(errors), "p50": float(p50), "p95": float(p95)}
+
+
+def load_test(env: dict[str, str], paths: list[str], workdir: Path, duration: int) -> list[dict[str, float]]:
+    with serve_api(env) as (base, server):
+        run_wrk(base, paths, workdir, 16, 6)  # warm-up
+        results = []
+        for connections in CONNECTIONS:
+            results.append({**run_wrk(base, paths, workdir, connections, duration), "rss_mb": rss_mb(server.pid)})
+            print(results[-1], flush=True)
+        return results
 
 
 def main() -> None:
