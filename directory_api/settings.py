@@ -41,12 +41,16 @@ class Settings(BaseSettings):
     assistant_url: str = "http://127.0.0.1:5005"
     assistant_timeout_s: float = 10.0
     # « Signaler une erreur » : reports kept for review in this SQLite file (only what the reporter typed
-    # and a timestamp), at most `reports_rate_limit` per client in `reports_rate_window_s` (in memory).
+    # and a timestamp), at most `reports_rate_limit` per client in `reports_rate_window_s` (counted in the same file, so shared by the server processes).
     reports_path: Path = REPO_ROOT / "var" / "reports.sqlite"
     reports_rate_limit: int = Field(5, ge=1)
     reports_rate_window_s: int = Field(600, ge=1)
     # Bearer token of `GET /reports` (the review list); without one, the list does not exist (404).
     reports_review_token: SecretStr | None = None
+    # Usage counters (`GET /usage`): searches per need, département and hour only, in this SQLite file
+    # shared by the server processes (directory_api/usage.py says what is never kept).
+    usage_enabled: bool = True
+    usage_path: Path = REPO_ROOT / "var" / "usage.sqlite"
 
     @field_validator("elasticsearch_api_key", "reports_review_token", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from directory_api import web
+from directory_api import usage, web
 from directory_api.api import errors
 from directory_api.api.routes import categories, exports, health, places, structures
 from directory_api.api.search_service import DirectoryService
@@ -34,14 +34,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         backend = settings.make_backend()
         if backend.health():
             backend.warm_up()
+        # One recorder per server process; all of them add to the same SQLite file.
+        recorder = usage.make_recorder(settings.usage_path, settings.data_dir / "places") if settings.usage_enabled else None
+        app.state.usage = recorder
         app.state.directory = DirectoryService(
             backend=backend,
             gazetteer=Gazetteer.load(settings.data_dir / "places"),
             taxonomy=get_taxonomy(),
             stale_after_days=settings.stale_after_days,
             merged_into=merged_aliases(settings.data_dir / "structures"),
+            on_search=recorder.record if recorder else None,
         )
         yield
+        if recorder is not None:
+            recorder.close()  # writes the last searches counted
         backend.close()
 
     app = FastAPI(
@@ -53,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # Built on the first request from the files the index is built from, then kept for the process.
     app.state.data_inclusion_export = exports.DataInclusionExport(settings.data_dir / "structures")
-    for module in (structures, places, categories, exports, health):
+    for module in (structures, places, categories, exports, usage, health):
         app.include_router(module.router)
     web.install(app, settings)
     return app

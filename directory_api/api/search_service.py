@@ -6,6 +6,8 @@ computed here once, whatever the engine.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
@@ -21,6 +23,7 @@ from directory_api.search.understanding import TermMatcher, Vocabulary, understa
 from directory_api.taxonomy import Taxonomy
 
 DEFAULT_RADIUS_KM = 10.0
+logger = logging.getLogger(__name__)
 
 
 class UnknownPlaceError(ValueError):
@@ -35,6 +38,8 @@ class DirectoryService:
     stale_after_days: int = 365
     # Ids of records merged into another structure → its id (`merge-report.json`).
     merged_into: dict[str, str] = dataclass_field(default_factory=dict)
+    # Called once per answered search (results page or export): the usage counters (directory_api.usage).
+    on_search: Callable[[StructureFilters, QueryEcho], None] | None = None
 
     def __post_init__(self) -> None:
         self.matcher = TermMatcher(self.taxonomy)
@@ -109,6 +114,7 @@ class DirectoryService:
             params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
         )
         result: SearchResult = self.backend.search(query)
+        self._count(params, echo)
         now = query.open_at or parse_moment(None)
         return SearchResponse(
             total=result.total,
@@ -119,8 +125,19 @@ class DirectoryService:
 
     def export(self, params: StructureFilters, limit: int) -> tuple[list[StructureItem], QueryEcho]:
         query, echo = self.build_query(params, limit=limit)
+        hits = self.backend.search(query).hits
+        self._count(params, echo)
         now = query.open_at or parse_moment(None)
-        return [self.item(hit, now) for hit in self.backend.search(query).hits], echo
+        return [self.item(hit, now) for hit in hits], echo
+
+    def _count(self, params: StructureFilters, echo: QueryEcho) -> None:
+        # Only searches the engine answered are counted; counting never fails a search.
+        if self.on_search is None:
+            return
+        try:
+            self.on_search(params, echo)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("recherche non comptée (%s)", type(exc).__name__)
 
     # -- presentation -------------------------------------------------------------------------
     def opening(self, structure: Structure, now: datetime) -> OpeningOut:

@@ -2,9 +2,12 @@
 wrong. Reports are kept for review in a small SQLite file, apart from the open data (they are not data).
 
 Privacy: we store only what the reporter typed (kind, message, optional contact), the place's id and a
-timestamp. The rate limit (per client, in memory) keys on a salted hash of the client address, never
-written to disk or logged; the salt changes at each start. With several server processes, each keeps
-its own count.
+timestamp. The rate limit (per client) keys on a salted hash of the client address; the address itself
+is never written nor logged. So that several server processes share one count, the hits (hash, time)
+live in the same SQLite file, deleted (and overwritten: `secure_delete`) as soon as they leave the
+window, and the salt is drawn once and kept in that file, where every process finds it. Limit of this
+choice: whoever holds the file could test every IPv4 address against the hashes of the last window
+(ten minutes by default) — the file already holds what those people typed, contacts included.
 
 Two ways in: `POST /structures/{id}/reports` (JSON, in the OpenAPI document) and the plain HTML form of
 the detail page, `POST /lieux/{id}/signaler`, which works without JavaScript (redirects back with a
@@ -19,7 +22,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections import deque
+from contextlib import closing
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -123,7 +126,8 @@ class ReportStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        with closing(self._connect()) as conn, conn:
+            conn.execute("PRAGMA journal_mode=WAL")  # several server processes read and write it
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS reports ("
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, structure_id TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -137,7 +141,7 @@ class ReportStore:
 
     def add(self, structure_id: str, report: ReportIn) -> int:
         created = datetime.now(UTC).replace(microsecond=0).isoformat()
-        with self._connect() as conn:
+        with closing(self._connect()) as conn, conn:
             cursor = conn.execute(
                 "INSERT INTO reports (structure_id, kind, message, contact, created_at) VALUES (?, ?, ?, ?, ?)",
                 (structure_id, report.kind.value, report.message, report.contact, created),
@@ -145,7 +149,7 @@ class ReportStore:
             return int(cursor.lastrowid or 0)
 
     def list(self, limit: int) -> tuple[int, list[Report]]:
-        with self._connect() as conn:
+        with closing(self._connect()) as conn:
             total = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
             rows = conn.execute("SELECT * FROM reports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return total, [Report(**dict(row)) for row in rows]
@@ -153,33 +157,53 @@ class ReportStore:
 
 # -- rate limit ------------------------------------------------------------------------------------
 class RateLimiter:
-    """At most `limit` hits per `window_s` seconds per client, in memory. Clients are known by a salted
-    hash of their address: the address itself is neither kept nor logged."""
+    """At most `limit` hits per `window_s` seconds per client, counted in a SQLite file (the reports
+    file) so that every server process shares the same count. Clients are known by a salted hash of
+    their address: the address itself is neither kept nor logged."""
 
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._salt = secrets.token_bytes(16)
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, path: Path, limit: int, window_s: float) -> None:
+        self.path, self.limit, self.window_s = path, limit, window_s
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS rate_limit_hits (client TEXT NOT NULL, at REAL NOT NULL)")
+            conn.execute("CREATE INDEX IF NOT EXISTS rate_limit_hits_client ON rate_limit_hits (client, at)")
+            conn.execute("CREATE INDEX IF NOT EXISTS rate_limit_hits_at ON rate_limit_hits (at)")
+            conn.execute("CREATE TABLE IF NOT EXISTS rate_limit_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt BLOB NOT NULL)")
+            # The first process to start draws the salt; the others (and later starts) read the same one.
+            conn.execute("INSERT OR IGNORE INTO rate_limit_salt (id, salt) VALUES (1, ?)", (secrets.token_bytes(16),))
+            self._salt: bytes = conn.execute("SELECT salt FROM rate_limit_salt WHERE id = 1").fetchone()[0]
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)  # transactions by hand
+        conn.execute("PRAGMA secure_delete=ON")  # expired hashes are overwritten, not just unlinked
+        return conn
 
     def _key(self, client: str) -> str:
         return hmac.new(self._salt, client.encode(), hashlib.sha256).hexdigest()[:32]
 
     def hit(self, client: str) -> float | None:
         """Counts a hit; returns None when allowed, else the seconds to wait."""
-        now = time.monotonic()
+        # Wall-clock time, not monotonic: the processes must compare each other's timestamps.
+        now = time.time()
         key = self._key(client)
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget idle clients now and then
-                for k in [k for k, q in self._hits.items() if not q or now - q[-1] > self.window_s]:
-                    del self._hits[k]
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window_s:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return self.window_s - (now - hits[0])
-            hits.append(now)
-            return None
+        with closing(self._connect()) as conn:
+            # IMMEDIATE takes the write lock first: count and insert are one step for all processes.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM rate_limit_hits WHERE at < ?", (now - self.window_s,))
+                count, oldest = conn.execute(
+                    "SELECT COUNT(*), MIN(at) FROM rate_limit_hits WHERE client = ?", (key,)
+                ).fetchone()
+                if count >= self.limit:
+                    conn.execute("COMMIT")
+                    return max(0.0, self.window_s - (now - oldest))
+                conn.execute("INSERT INTO rate_limit_hits (client, at) VALUES (?, ?)", (key, now))
+                conn.execute("COMMIT")
+                return None
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
 
 class TooManyReportsError(Exception):
@@ -196,13 +220,19 @@ class TooManyReportsError(Exception):
         )
 
 
+_state_lock = threading.Lock()
+
+
 def _state(request: Request) -> tuple[ReportStore, RateLimiter]:
     state = request.app.state
-    if getattr(state, "reports", None) is None:
-        settings: Settings = state.settings
-        state.reports = ReportStore(settings.reports_path)
-        state.reports_limiter = RateLimiter(settings.reports_rate_limit, settings.reports_rate_window_s)
-    return state.reports, state.reports_limiter
+    # Under a lock, and published as one pair: two first reports at once (threads of one process) once
+    # met a store without its limiter (AttributeError, 500).
+    with _state_lock:
+        if getattr(state, "reports", None) is None:
+            settings: Settings = state.settings
+            limiter = RateLimiter(settings.reports_path, settings.reports_rate_limit, settings.reports_rate_window_s)
+            state.reports = (ReportStore(settings.reports_path), limiter)
+        return state.reports
 
 
 def submit(request: Request, service, structure_id: str, report: ReportIn) -> int:
@@ -237,7 +267,8 @@ def create_report(structure_id: str, report: ReportIn, request: Request, service
     """Enregistre un signalement pour relecture (lieu fermé, horaires, adresse ou téléphone faux…).
 
     Seuls le type, le message, le contact facultatif et la date sont conservés ; l'adresse IP sert
-    seulement, en mémoire, à limiter le nombre de signalements (5 par 10 minutes par défaut)."""
+    seulement à limiter le nombre de signalements (5 par 10 minutes par défaut), sous forme d'empreinte
+    salée effacée à la fin de la fenêtre, jamais en clair."""
     try:
         report_id = submit(request, service, structure_id, report)
     except TooManyReportsError as exc:
