@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The long fuzz of the API (issue « bad input at scale »): 200 generated requests per operation against
-# the real server. `make test` runs the same test with 25 per operation.
+# the real server, on each engine (Elasticsearch started by scripts/elasticsearch.sh if none answers).
+# `make test` runs the same test with 25 per operation, on the embedded engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-200}" .venv/bin/pytest -q -s -p no:cacheprovider tests/fuzz/test_api_fuzz.py 2>&1 | tee var/fuzz-api.log
-grep '^fuzz :' var/fuzz-api.log
+mkdir -p var
+for engine in ${FUZZ_ENGINES:-embedded elasticsearch}; do
+  FUZZ_ENGINE="$engine" FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-200}" .venv/bin/pytest -q -s -p no:cacheprovider \
+    tests/fuzz/test_api_fuzz.py 2>&1 | tee "var/fuzz-api-$engine.log"
+done
+grep -h '^fuzz' var/fuzz-api-*.log

@@ -20,20 +20,25 @@ from directory_api.settings import Settings
 from tests.servers import start_api
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+ENGINE = os.environ.get("FUZZ_ENGINE", "embedded")  # `scripts/fuzz_api.sh` also runs it on Elasticsearch
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 STATUSES: Counter[int] = Counter()  # every response, for the summary line
 FRENCH_HINTS = ("é", "è", "à", "ç", "ê", "Paramètres", "introuvable", "Aucun", "lieu", "autorisée", "trop")
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
+def api(tmp_path_factory, request):
     # A high report limit: the fuzzer must meet the validation, not the rate limit, of the report form.
     tmp = tmp_path_factory.mktemp("fuzz")
-    process, base, log = start_api(tmp, {"REPORTS_RATE_LIMIT": "100000", "REPORTS_PATH": str(tmp / "reports.sqlite")})
+    env = {"REPORTS_RATE_LIMIT": "100000", "REPORTS_PATH": str(tmp / "reports.sqlite")}
+    if ENGINE == "elasticsearch":
+        env |= {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_INDEX": "fuzz",
+                "ELASTICSEARCH_URL": request.getfixturevalue("elasticsearch_url")}
+    process, base, log = start_api(tmp, env)
     yield base, log
     process.terminate()
     process.wait(timeout=10)
-    print(f"\nfuzz : {sum(STATUSES.values())} requêtes, statuts {dict(sorted(STATUSES.items()))}")
+    print(f"\nfuzz ({ENGINE}) : {sum(STATUSES.values())} requêtes, statuts {dict(sorted(STATUSES.items()))}")
 
 
 @SCHEMA.parametrize()
