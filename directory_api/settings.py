@@ -17,10 +17,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     search_backend: Literal["embedded", "elasticsearch"] = "embedded"
-    elasticsearch_url: str = "http://127.0.0.1:9200"
+    # One URL, or the nodes of a cluster comma-separated: a request to a node that is down goes to another.
+    elasticsearch_url: str = Field("http://127.0.0.1:9200", pattern=r"^\s*https?://[^\s,]+(\s*,\s*https?://[^\s,]+)*\s*$")
     elasticsearch_index: str = "directory"  # the alias; versioned indices behind it
     elasticsearch_timeout_s: float = 2.0  # per request; the API answers 503 beyond it
-    elasticsearch_retries: int = 1
+    elasticsearch_retries: int = Field(1, ge=0)  # after a refused connection (a timeout too, if another node exists)
+    elasticsearch_replicas: int = Field(0, ge=0)  # copies of each shard on other nodes, when an index is built
     # Credentials only from the environment (never committed): an API key, or user:password in the URL.
     elasticsearch_api_key: SecretStr | None = None
     data_dir: Path = REPO_ROOT / "data"
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
                 self.elasticsearch_index,
                 timeout_s=self.elasticsearch_timeout_s,
                 retries=self.elasticsearch_retries,
+                replicas=self.elasticsearch_replicas,
                 api_key=self.elasticsearch_api_key.get_secret_value() if self.elasticsearch_api_key else None,
             )
         from directory_api.search.embedded import EmbeddedBackend

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Elasticsearch 8 local (un seul nœud, sans sécurité) pour les tests, `make test` et la CI.
+# Elasticsearch 8 local (sans sécurité) pour les tests, `make test` et la CI : un seul nœud, ou une
+# grappe de plusieurs nœuds sur la boucle locale (essais de pannes).
 #
-# Usage : scripts/elasticsearch.sh {start|stop|status|restart}
+# Usage : scripts/elasticsearch.sh {start|stop|status|restart|resume}
+#         scripts/elasticsearch.sh {cluster-start|cluster-stop|cluster-status}
+#
+#   resume          comme start, mais garde les données de l'instance (ES_KEEP_DATA=1) : relance après
+#                   un arrêt sans réindexer
+#   cluster-start   démarre les nœuds de ES_CLUSTER_PORTS qui ne tournent pas (en parallèle) et attend
+#                   qu'ils forment une grappe ; affiche les URL séparées par des virgules
+#   cluster-stop    arrête tous les nœuds de ES_CLUSTER_PORTS
 #
 # Variables d'environnement :
 #   ES_PORT       port HTTP (défaut 9200), écoute sur 127.0.0.1 uniquement
@@ -11,12 +19,16 @@
 #   ES_USER       utilisateur système qui fait tourner ES quand on est root (défaut elasticsearch-ci)
 #   ES_JAVA_HOME  JDK >= 17 à utiliser (défaut : JDK 17 de /usr/lib/jvm, sinon le premier JDK >= 17)
 #   ES_START_TIMEOUT  délai d'attente de la santé en secondes (défaut 120)
+#   ES_KEEP_DATA  1 : garder les données au démarrage (défaut 0 : remise à zéro)
+#   ES_CLUSTER_PORTS            ports HTTP des nœuds de la grappe, séparés par des virgules
+#                               (défaut 9201,9202,9203)
+#   ES_CLUSTER_TRANSPORT_PORTS  ports de transport, dans le même ordre (défaut : port HTTP + 100)
 #
 # L'archive est la distribution « integ-test-zip » publiée sur Maven Central (sans JDK embarqué,
 # sans le module analysis-common). Elle est téléchargée une fois avec Maven (repli : curl) dans
 # var/cache/, décompressée une fois dans $ES_HOME_DIR/<version>/. Chaque instance (une par port)
 # vit dans $ES_HOME_DIR/instance-<port>/ (config, data, logs, pid) ; les données sont remises à
-# zéro à chaque démarrage.
+# zéro à chaque démarrage, sauf avec ES_KEEP_DATA=1 (ou `resume`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +39,14 @@ ES_HOME_DIR="${ES_HOME_DIR:-var/elasticsearch}"
 ES_HEAP="${ES_HEAP:-512m}"
 ES_USER="${ES_USER:-elasticsearch-ci}"
 ES_START_TIMEOUT="${ES_START_TIMEOUT:-120}"
+ES_KEEP_DATA="${ES_KEEP_DATA:-0}"
+ES_CLUSTER_PORTS="${ES_CLUSTER_PORTS:-9201,9202,9203}"
+ES_CLUSTER_TRANSPORT_PORTS="${ES_CLUSTER_TRANSPORT_PORTS:-}"
+# Cluster mode (set by cluster-start): transport port of the node being configured, and the
+# discovery lists shared by every node. Empty: a single node (discovery.type: single-node).
+TRANSPORT_PORT=""
+CLUSTER_SEEDS=""
+CLUSTER_MASTERS=""
 case "$ES_HOME_DIR" in /*) ;; *) ES_HOME_DIR="$ROOT/$ES_HOME_DIR" ;; esac
 
 ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
@@ -35,9 +55,15 @@ MAVEN_REPO_URL="${ES_MAVEN_REPO_URL:-https://repo1.maven.org/maven2}"
 CACHE_DIR="$ROOT/var/cache"
 ZIP="$CACHE_DIR/elasticsearch-${ES_VERSION}.zip"
 DIST="$ES_HOME_DIR/$ES_VERSION"
-INSTANCE="$ES_HOME_DIR/instance-$ES_PORT"
-PID_FILE="$INSTANCE/elasticsearch.pid"
-URL="http://127.0.0.1:$ES_PORT"
+
+use_port() {
+  # Every per-instance path derives from the HTTP port.
+  ES_PORT="$1"
+  INSTANCE="$ES_HOME_DIR/instance-$ES_PORT"
+  PID_FILE="$INSTANCE/elasticsearch.pid"
+  URL="http://127.0.0.1:$ES_PORT"
+}
+use_port "$ES_PORT"
 
 log() { printf '[elasticsearch] %s\n' "$*" >&2; }
 die() { log "erreur : $*"; exit 1; }
@@ -154,15 +180,29 @@ as_es_user() {
 
 write_config() {
   local conf="$INSTANCE/config"
-  rm -rf "$INSTANCE"
+  if [[ "$ES_KEEP_DATA" == 1 && -d "$INSTANCE/data" ]]; then
+    log "données gardées : ${INSTANCE#"$ROOT"/}/data"
+    rm -rf "$conf" "$INSTANCE/tmp"
+  else
+    rm -rf "$INSTANCE"
+  fi
   mkdir -p "$conf" "$INSTANCE/data" "$INSTANCE/logs" "$INSTANCE/tmp"
   # Config propre à l'instance : copie de celle de la distribution + elasticsearch.yml généré.
   cp -R "$DIST/config/." "$conf/"
   {
     echo "# Généré par scripts/elasticsearch.sh ; modifié à chaque démarrage."
-    echo "cluster.name: annuaire-ci-$ES_PORT"
-    echo "node.name: ci-node"
-    echo "discovery.type: single-node"
+    if [[ -n "$CLUSTER_SEEDS" ]]; then
+      echo "cluster.name: annuaire-grappe-$CLUSTER_NAME"
+      echo "node.name: node-$ES_PORT"
+      echo "transport.port: $TRANSPORT_PORT"
+      echo "discovery.seed_hosts: [$CLUSTER_SEEDS]"
+      # Only read when the cluster forms for the first time (ignored by a node that has data).
+      echo "cluster.initial_master_nodes: [$CLUSTER_MASTERS]"
+    else
+      echo "cluster.name: annuaire-ci-$ES_PORT"
+      echo "node.name: ci-node"
+      echo "discovery.type: single-node"
+    fi
     echo "network.host: 127.0.0.1"
     echo "http.port: $ES_PORT"
     echo "path.data: $INSTANCE/data"
@@ -213,6 +253,18 @@ wait_healthy() {
   done
 }
 
+launch() {
+  # -d : le lanceur se détache une fois le nœud démarré ; -p : fichier PID écrit par ES.
+  # Le lanceur tourne en arrière-plan pour pouvoir afficher la progression en attendant.
+  as_es_user env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+    ES_JAVA_HOME="$1" \
+    ES_PATH_CONF="$INSTANCE/config" \
+    ES_TMPDIR="$INSTANCE/tmp" \
+    ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS:-}" \
+    "$DIST/bin/elasticsearch" -d -p "$PID_FILE" \
+    >"$INSTANCE/logs/console.log" 2>&1 &
+}
+
 cmd_start() {
   if is_healthy; then
     log "déjà en marche sur $URL (réutilisé)"
@@ -237,15 +289,7 @@ cmd_start() {
   write_config
 
   log "démarrage d'Elasticsearch $ES_VERSION sur $URL (JDK : $java_home)…"
-  # -d : le lanceur se détache une fois le nœud démarré ; -p : fichier PID écrit par ES.
-  # Le lanceur tourne en arrière-plan pour pouvoir afficher la progression en attendant.
-  as_es_user env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-    ES_JAVA_HOME="$java_home" \
-    ES_PATH_CONF="$INSTANCE/config" \
-    ES_TMPDIR="$INSTANCE/tmp" \
-    ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS:-}" \
-    "$DIST/bin/elasticsearch" -d -p "$PID_FILE" \
-    >"$INSTANCE/logs/console.log" 2>&1 &
+  launch "$java_home"
   local launcher=$!
   if ! wait_healthy "$launcher"; then
     cmd_stop || true
@@ -292,23 +336,153 @@ cmd_status() {
   return 1
 }
 
+# --- grappe ----------------------------------------------------------------------------------
+
+cluster_ports() {
+  # Fills HTTP_PORTS and TRANSPORT_PORTS (same order) from the environment.
+  IFS=', ' read -r -a HTTP_PORTS <<<"$ES_CLUSTER_PORTS"
+  ((${#HTTP_PORTS[@]} > 0)) || die "ES_CLUSTER_PORTS est vide"
+  if [[ -n "$ES_CLUSTER_TRANSPORT_PORTS" ]]; then
+    IFS=', ' read -r -a TRANSPORT_PORTS <<<"$ES_CLUSTER_TRANSPORT_PORTS"
+  else
+    TRANSPORT_PORTS=()
+    local port
+    for port in "${HTTP_PORTS[@]}"; do TRANSPORT_PORTS+=("$((port + 100))"); done
+  fi
+  ((${#TRANSPORT_PORTS[@]} == ${#HTTP_PORTS[@]})) ||
+    die "ES_CLUSTER_TRANSPORT_PORTS doit avoir autant de ports que ES_CLUSTER_PORTS"
+}
+
+cluster_urls() {
+  local port urls=()
+  for port in "${HTTP_PORTS[@]}"; do urls+=("http://127.0.0.1:$port"); done
+  (IFS=,; echo "${urls[*]}")
+}
+
+cluster_health() {
+  # "<status> <number_of_nodes>" from the first node that answers, or nothing.
+  local port json
+  for port in "${HTTP_PORTS[@]}"; do
+    json="$(curl -s -m 3 "http://127.0.0.1:$port/_cluster/health" 2>/dev/null || true)"
+    if [[ "$json" == *'"status"'* ]]; then
+      printf '%s %s\n' "$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$json")" \
+        "$(sed -n 's/.*"number_of_nodes":\([0-9]*\).*/\1/p' <<<"$json")"
+      return 0
+    fi
+  done
+}
+
+cmd_cluster_start() {
+  cluster_ports
+  local count=${#HTTP_PORTS[@]} i seeds=() masters=()
+  for ((i = 0; i < count; i++)); do
+    seeds+=("\"127.0.0.1:${TRANSPORT_PORTS[i]}\"")
+    masters+=("\"node-${HTTP_PORTS[i]}\"")
+  done
+  CLUSTER_SEEDS="$(IFS=,; echo "${seeds[*]}")"
+  CLUSTER_MASTERS="$(IFS=,; echo "${masters[*]}")"
+  CLUSTER_NAME="${HTTP_PORTS[0]}"
+
+  local java_home t0=$SECONDS
+  local -A launcher_of=()  # HTTP port -> PID of its launcher
+  java_home="$(find_java_home)"
+  mkdir -p "$ES_HOME_DIR"
+  unpack
+  ensure_user
+  # All nodes start together: a master-eligible node waits for a quorum of the others to form the
+  # cluster, so starting them one after the other would wait for each in turn.
+  for ((i = 0; i < count; i++)); do
+    use_port "${HTTP_PORTS[i]}"
+    if running_pid >/dev/null; then
+      log "nœud $URL déjà lancé"
+      continue
+    fi
+    port_in_use && die "le port $ES_PORT est occupé"
+    TRANSPORT_PORT="${TRANSPORT_PORTS[i]}"
+    write_config
+    log "démarrage du nœud node-$ES_PORT sur $URL (transport $TRANSPORT_PORT)…"
+    launch "$java_home"
+    launcher_of[$ES_PORT]=$!
+  done
+
+  local health status nodes next_report=5 port
+  while true; do
+    health="$(cluster_health)"
+    status="${health% *}"
+    nodes="${health#* }"
+    [[ "$status" == green || "$status" == yellow ]] && [[ "$nodes" == "$count" ]] && break
+    for port in "${HTTP_PORTS[@]}"; do
+      use_port "$port"
+      if ! running_pid >/dev/null && ! alive "${launcher_of[$port]:-0}"; then
+        log "le nœud $URL s'est arrêté ; fin du journal :"
+        tail -n 40 "$INSTANCE/logs/console.log" >&2 2>/dev/null || true
+        cmd_cluster_stop
+        die "démarrage de la grappe échoué"
+      fi
+    done
+    if ((SECONDS - t0 >= ES_START_TIMEOUT)); then
+      log "grappe incomplète après ${ES_START_TIMEOUT} s (${health:-aucune réponse})"
+      cmd_cluster_stop
+      die "démarrage de la grappe échoué"
+    fi
+    if ((SECONDS - t0 >= next_report)); then
+      log "en attente… ($((SECONDS - t0)) s, ${health:-aucune réponse})"
+      next_report=$((next_report + 5))
+    fi
+    sleep 0.5
+  done
+  local launcher
+  for launcher in "${launcher_of[@]}"; do wait "$launcher" || true; done
+  log "grappe prête en $((SECONDS - t0)) s : $count nœuds, $status"
+  cluster_urls
+}
+
+cmd_cluster_stop() {
+  cluster_ports
+  local port
+  for port in "${HTTP_PORTS[@]}"; do
+    (use_port "$port" && cmd_stop) &
+  done
+  wait
+}
+
+cmd_cluster_status() {
+  cluster_ports
+  local port
+  for port in "${HTTP_PORTS[@]}"; do
+    if curl -s -m 3 "http://127.0.0.1:$port/_cat/nodes?v&h=name,http_address,master,heap.percent" 2>/dev/null; then
+      curl -s -m 3 "http://127.0.0.1:$port/_cluster/health"
+      echo
+      return 0
+    fi
+  done
+  echo "arrêtée"
+  return 1
+}
+
 with_lock() {
   # Sérialise start/stop concurrents (p. ex. plusieurs workers pytest).
   mkdir -p "$ES_HOME_DIR"
   if command -v flock >/dev/null 2>&1; then
-    exec 9>"$ES_HOME_DIR/.lock-$ES_PORT"
+    exec 9>"$ES_HOME_DIR/.lock-$LOCK_NAME"
     flock 9
   fi
   "$@"
 }
 
+LOCK_NAME="$ES_PORT"
 case "${1:-}" in
   start) with_lock cmd_start ;;
   stop) with_lock cmd_stop ;;
   restart) with_lock cmd_stop && with_lock cmd_start ;;
+  resume) ES_KEEP_DATA=1 && with_lock cmd_start ;;
   status) cmd_status ;;
+  cluster-start) LOCK_NAME="cluster-${ES_CLUSTER_PORTS%%,*}" && with_lock cmd_cluster_start ;;
+  cluster-stop) LOCK_NAME="cluster-${ES_CLUSTER_PORTS%%,*}" && with_lock cmd_cluster_stop ;;
+  cluster-status) cmd_cluster_status ;;
   *)
-    echo "usage : $0 {start|stop|status|restart}   (ES_PORT, ES_VERSION, ES_HOME_DIR)" >&2
+    echo "usage : $0 {start|stop|status|restart|resume|cluster-start|cluster-stop|cluster-status}" >&2
+    echo "        (ES_PORT, ES_VERSION, ES_HOME_DIR, ES_KEEP_DATA, ES_CLUSTER_PORTS)" >&2
     exit 2
     ;;
 esac

@@ -121,3 +121,22 @@ def test_should_answer_503_in_french_within_the_timeout_then_recover(relay_clien
     relay.mode = "forward"
     assert client.get("/structures", params={"category": "shower"}).json()["total"] == 1
     assert client.get("/health").json()["engine"] == "up"
+
+
+def test_should_not_retry_a_timeout_when_there_is_no_other_node(relay_client):
+    """A hung single node: retrying the timeout on the same node doubled the wait (2 × 2 s by default)."""
+    relay, _ = relay_client
+    timeout_s = 2.0
+    settings = Settings(
+        search_backend="elasticsearch", elasticsearch_url=f"http://127.0.0.1:{relay.port}",
+        elasticsearch_timeout_s=timeout_s, elasticsearch_retries=1,
+    )
+    relay.mode = "hang"
+    try:
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            response, elapsed = timed_get(client, "/structures", category="shower")
+    finally:
+        relay.mode = "forward"
+    assert response.status_code == 503
+    assert "momentanément indisponible" in response.json()["detail"]
+    assert timeout_s <= elapsed < timeout_s * 1.75  # one timeout, not one per attempt

@@ -12,7 +12,7 @@ atomically once every document is in, so a failed import never leaves the API wi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,10 @@ from directory_api.search.columns import MINUTES_PER_WEEK, weekly_intervals
 from directory_api.search.documents import build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
 
+# Building an index is not a visitor waiting for an answer: its requests get minutes, not the API's
+# seconds. With the short timeout, a slow `indices.create` on a busy node timed out, was retried, and the
+# retry failed with « already exists » although the first one had worked.
+INDEXING_TIMEOUT_S = 300.0
 MAX_RESULT_WINDOW = 110_000  # page ≤ 1000 × size ≤ 100, with room
 FUZZINESS = "AUTO:5,100"  # one edit from five letters, as `text.fuzzy_allowed`
 TEXT_FIELDS = ["name_text^4", "body_text"]
@@ -79,6 +83,15 @@ MAPPINGS: dict[str, Any] = {
 }
 
 UNAVAILABLE_ERRORS = (TransportConnectionError, ConnectionTimeout, TransportError)
+
+
+def parse_hosts(url: str | Sequence[str]) -> list[str]:
+    """One URL, or several comma-separated (the nodes of a cluster), as a list of URLs."""
+    parts = url.split(",") if isinstance(url, str) else list(url)
+    hosts = [part.strip() for part in parts if part.strip()]
+    if not hosts:
+        raise ValueError("aucune adresse Elasticsearch")
+    return hosts
 
 
 def _hours_list(structure: Structure) -> list[OpeningHours]:
@@ -197,18 +210,25 @@ class ElasticsearchBackend(SearchBackend):
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         alias: str = "directory",
         *,
         timeout_s: float = 2.0,
         retries: int = 1,
+        replicas: int = 0,
         api_key: str | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
         self.alias = alias
+        self.replicas = replicas
         self.taxonomy = taxonomy or get_taxonomy()
+        # With several nodes, the client sends each request to the next live node (round robin); a
+        # connection error or timeout marks the node dead for a while and the retry goes to another one.
+        # 429/502/503/504 answers are retried too (the client's default `retry_on_status`). A timeout is
+        # retried only when another node exists: on a single hung node it doubled the visitor's wait.
+        hosts = parse_hosts(url)
         self.client = Elasticsearch(
-            url, api_key=api_key, request_timeout=timeout_s, max_retries=retries, retry_on_timeout=True
+            hosts, api_key=api_key, request_timeout=timeout_s, max_retries=retries, retry_on_timeout=len(hosts) > 1
         )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -240,12 +260,14 @@ class ElasticsearchBackend(SearchBackend):
     def bulk_load(self, structures: Iterable[Structure], fingerprint: str | None = None) -> int:
         index = f"{self.alias}-{datetime.now(PARIS):%Y%m%d%H%M%S%f}"
         mappings = {**MAPPINGS, "_meta": {"fingerprint": fingerprint}} if fingerprint else MAPPINGS
-        self._call(self.client.indices.create, index=index, settings=INDEX_SETTINGS, mappings=mappings)
+        settings = {**INDEX_SETTINGS, "number_of_replicas": self.replicas}
+        writer = self.client.options(request_timeout=INDEXING_TIMEOUT_S)
+        self._call(writer.indices.create, index=index, settings=settings, mappings=mappings)
         count, errors = 0, []
         try:
             progress = tqdm(desc=f"index {index}", unit=" lieux", disable=None)
             for ok, item in helpers.streaming_bulk(
-                self.client, self._actions(structures, index), chunk_size=1000, raise_on_error=False, max_retries=2
+                writer, self._actions(structures, index), chunk_size=1000, raise_on_error=False, max_retries=2
             ):
                 if ok:
                     count += 1
@@ -256,22 +278,22 @@ class ElasticsearchBackend(SearchBackend):
             if errors:
                 details = "; ".join(json.dumps(e, ensure_ascii=False)[:300] for e in errors[:5])
                 raise RuntimeError(f"{len(errors)} documents refusés par Elasticsearch : {details}")
-            self._call(self.client.indices.refresh, index=index)
-            self._swap_alias(index)
+            self._call(writer.indices.refresh, index=index)
+            self._swap_alias(index, writer)
         except BaseException:
-            self.client.indices.delete(index=index, ignore_unavailable=True)
+            writer.indices.delete(index=index, ignore_unavailable=True)
             raise
         return count
 
-    def _swap_alias(self, index: str) -> None:
+    def _swap_alias(self, index: str, writer: Elasticsearch) -> None:
         old = []
-        if self.client.indices.exists_alias(name=self.alias):
-            old = list(self.client.indices.get_alias(name=self.alias))
+        if writer.indices.exists_alias(name=self.alias):
+            old = list(writer.indices.get_alias(name=self.alias))
         actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}} for name in old]
         actions.append({"add": {"index": index, "alias": self.alias, "is_write_index": True}})
-        self._call(self.client.indices.update_aliases, actions=actions)  # atomic
+        self._call(writer.indices.update_aliases, actions=actions)  # atomic
         for name in old:
-            self.client.indices.delete(index=name, ignore_unavailable=True)
+            writer.indices.delete(index=name, ignore_unavailable=True)
 
     def upsert(self, structure: Structure) -> None:
         document = to_document(structure, self.taxonomy)
