@@ -75,9 +75,10 @@ run: venv bot-model
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) bash scripts/serve.sh
 
 # System tools the tests use (Debian packages): docker-compose v1 to validate the compose file, Chromium
-# for the browser tests (driven by Playwright, which never downloads a browser of its own).
+# for the browser tests (driven by Playwright, which never downloads a browser of its own), redis-server
+# for the assistant's scale-out tests (bot/tests/test_scale_out.py starts its own, without persistence).
 tools:
-	@command -v docker-compose >/dev/null && command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose chromium >/dev/null; }
+	@command -v docker-compose >/dev/null && command -v chromium >/dev/null && command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose chromium redis-server >/dev/null; }
 
 test: test-directory test-bot
 

@@ -1,9 +1,11 @@
 """Starts the assistant's servers on free loopback ports, for the tests and the benchmark: the directory
-API (embedded engine), the action server and the Rasa server with the trained model."""
+API (embedded engine), the action server and the Rasa server with the trained model; for the scale-out
+tests, a Redis server (no persistence) and Rasa servers sharing it (endpoints.scale.yml)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,13 +42,27 @@ def wait_until(url: str, timeout_s: float, process: subprocess.Popen, log: Path)
 
 
 class Server:
+    """A server process, its log in `logs`/`name`.log; `wait=False` returns at once (call `wait_ready`),
+    to start several slow servers side by side."""
+
     def __init__(self, name: str, command: list[str], cwd: Path, env: dict[str, str], ready_path: str, port: int,
-                 logs: Path, timeout_s: float = 60) -> None:
+                 logs: Path, timeout_s: float = 60, wait: bool = True) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.port = port
         self.log = logs / f"{name}.log"
+        self._ready_url = self.url + ready_path
+        self._timeout_s = timeout_s
         self._file = self.log.open("wb")
         self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=self._file, stderr=subprocess.STDOUT)
-        wait_until(self.url + ready_path, timeout_s, self.process, self.log)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        try:
+            wait_until(self._ready_url, self._timeout_s, self.process, self.log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         self.process.terminate()
@@ -55,8 +71,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._file.close()
-
-
 
 
 def start_directory_api(index: Path, logs: Path) -> Server:
@@ -76,18 +90,62 @@ def start_action_server(directory_url: str, logs: Path) -> Server:
     )
 
 
-def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL) -> Server:
+def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name: str = "rasa",
+                      endpoints: Path | None = None, env: dict[str, str] | None = None, wait: bool = True,
+                      timeout_s: float = RASA_START_TIMEOUT_S) -> Server:
+    """By default, endpoints.yml pointed at this action server (in memory); or the given endpoints file
+    (e.g. endpoints.scale.yml, whose ${VARIABLES} come from `env`)."""
     if not model.exists():
         raise RuntimeError(f"no trained model at {model}: run `make bot-model`")
     port = free_port()
     rasa = str(Path(sys.executable).with_name("rasa"))
-    endpoints = logs / "endpoints.yml"  # endpoints.yml, pointed at this action server's port
-    endpoints.write_text(f'action_endpoint:\n  url: "{actions_url}/webhook"\n', encoding="utf-8")
+    if endpoints is None:
+        endpoints = logs / "endpoints.yml"  # endpoints.yml, pointed at this action server's port
+        endpoints.write_text(f'action_endpoint:\n  url: "{actions_url}/webhook"\n', encoding="utf-8")
     return Server(
-        "rasa",
+        name,
         [rasa, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model), "--credentials", "credentials.yml",
          "--endpoints", str(endpoints)],
         BOT_DIR,
-        {"RASA_TELEMETRY_ENABLED": "false"},
-        "/", port, logs, timeout_s=RASA_START_TIMEOUT_S,
+        {"RASA_TELEMETRY_ENABLED": "false", **(env or {})},
+        "/", port, logs, timeout_s=timeout_s, wait=wait,
     )
+
+
+class RedisServer:
+    """Debian's redis-server on a free loopback port: no persistence (nothing written to disk), no
+    configuration file; stopped with the tests."""
+
+    def __init__(self, logs: Path, timeout_s: float = 20) -> None:
+        import redis  # in bot/.venv (a Rasa dependency)
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server missing: `make tools` installs it (Debian package redis-server)")
+        self.host, self.port = "127.0.0.1", free_port()
+        self.log = logs / "redis.log"
+        self._file = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [binary, "--bind", self.host, "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(logs), "--protected-mode", "yes"],
+            stdout=self._file, stderr=subprocess.STDOUT,
+        )
+        self.client = redis.Redis(host=self.host, port=self.port, decode_responses=True)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if self.client.ping():
+                    return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"redis-server not up:\n{self.log.read_text(errors='replace')[-2000:]}") from None
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._file.close()

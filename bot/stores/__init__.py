@@ -1,0 +1,1 @@
+"""Conversation stores for the scale-out deployment (endpoints.scale.yml)."""
