@@ -18,6 +18,7 @@ BOT_DIR = Path(__file__).resolve().parent
 REPO = BOT_DIR.parent
 MODEL = BOT_DIR / "models" / "assistant.tar.gz"
 DIRECTORY_CLI = REPO / ".venv" / "bin" / "directory"
+DEFAULT_ACTIONS_URL = "http://127.0.0.1:5055/webhook"  # as named in endpoints.yml
 RASA_START_TIMEOUT_S = 240  # loading TensorFlow and the model takes 60 to 100 s on 2 cores
 
 
@@ -90,6 +91,13 @@ def start_action_server(directory_url: str, logs: Path) -> Server:
     )
 
 
+def default_endpoints(actions_url: str) -> str:
+    """bot/endpoints.yml as `make run` uses it (tracker store included), pointed at this action server."""
+    text = (BOT_DIR / "endpoints.yml").read_text(encoding="utf-8")
+    assert DEFAULT_ACTIONS_URL in text, "endpoints.yml no longer names the action server's default URL"
+    return text.replace(DEFAULT_ACTIONS_URL, f"{actions_url}/webhook")
+
+
 def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name: str = "rasa",
                       endpoints: Path | None = None, env: dict[str, str] | None = None, wait: bool = True,
                       timeout_s: float = RASA_START_TIMEOUT_S) -> Server:
@@ -100,8 +108,8 @@ def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name
     port = free_port()
     rasa = str(Path(sys.executable).with_name("rasa"))
     if endpoints is None:
-        endpoints = logs / "endpoints.yml"  # endpoints.yml, pointed at this action server's port
-        endpoints.write_text(f'action_endpoint:\n  url: "{actions_url}/webhook"\n', encoding="utf-8")
+        endpoints = logs / "endpoints.yml"
+        endpoints.write_text(default_endpoints(actions_url), encoding="utf-8")
     return Server(
         name,
         [rasa, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model), "--credentials", "credentials.yml",

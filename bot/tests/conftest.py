@@ -8,8 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    DefinePrevUserUtteredFeaturization,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from local_servers import Server, start_action_server, start_directory_api, start_rasa_server
+from local_servers import BOT_DIR, Server, start_action_server, start_directory_api, start_rasa_server
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +61,46 @@ def rasa_server(action_server, server_logs) -> Iterator[Server]:
         pytest.fail(str(error))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def domain() -> Domain:
+    return Domain.load(str(BOT_DIR / "domain"))
+
+
+def realistic_tracker(domain: Domain, sender: str) -> DialogueStateTracker:
+    """A need asked for, the place given, as Rasa records them (texts and values with a marker)."""
+    parse_data = {
+        "intent": {"name": "search_service", "confidence": 0.93},
+        "entities": [{"entity": "need", "value": "ivg", "start": 32, "end": 35, "extractor": "DIETClassifier",
+                      "confidence_entity": 0.9}],
+        "intent_ranking": [{"name": "search_service", "confidence": 0.93}, {"name": "inform", "confidence": 0.05}],
+        "text": "je suis enceinte de Vossperine, ivg",
+        "metadata": {"note": "Vossperine"},
+    }
+    events = [
+        ActionExecuted("action_session_start"),
+        ActionExecuted("action_listen"),
+        UserUttered("je suis enceinte de Vossperine, ivg", parse_data["intent"], parse_data["entities"], parse_data,
+                    input_channel="rest", message_id="m1", metadata={"note": "Vossperine"}),
+        DefinePrevUserUtteredFeaturization(False),
+        SlotSet("need", "ivg"),
+        ActionExecuted("search_form"),
+        ActiveLoop("search_form"),
+        SlotSet("categories", ["abortion"]),
+        SlotSet("need_label", "IVG"),
+        SlotSet("requested_slot", "place"),
+        BotUttered("Où êtes-vous ? (Vossperine)", {"buttons": [{"title": "Vossperine", "payload": "/inform"}]},
+                   {"utter_action": "utter_ask_place"}),
+        ActionExecuted("action_listen"),
+        UserUttered("a montreuil chez Vossperine", {"name": "inform", "confidence": 0.88},
+                    [{"entity": "place", "value": "montreuil chez Vossperine", "start": 2, "end": 27}],
+                    input_channel="rest", message_id="m2"),
+        DefinePrevUserUtteredFeaturization(False),
+        SlotSet("place", "montreuil chez Vossperine"),
+        SlotSet("place_label", "Montreuil (93)"),
+        SlotSet("lat", 48.86),
+        SlotSet("lon", 2.44),
+        SlotSet("age", "16"),
+    ]
+    return DialogueStateTracker.from_events(sender, events, slots=domain.slots)

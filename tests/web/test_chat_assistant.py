@@ -85,7 +85,7 @@ def assistant_site(web_tmp: Path, tmp_path_factory) -> Iterator[dict]:
             "/health", actions_port, logs, timeout_s=60,
         )
         endpoints = logs / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n', encoding="utf-8")
+        endpoints.write_text(servers.default_endpoints(f"http://127.0.0.1:{actions_port}"), encoding="utf-8")
         loading = time.monotonic()
         started.start(
             servers, "rasa",
