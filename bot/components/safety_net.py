@@ -31,6 +31,7 @@ CRISIS_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bidees? (suicidaires|noires de mort)",
         r"\b(je suis|suis|chui|jsuis) suicidaire\b",
         r"\bplus envie de vivre\b",
+        r"\b(arreter|arrete) de vivre\b|\b(j ?veux?|veut|voudrais) plus vivre\b",
     ),
     "crisis_violence": (
         r"\b(me|m) (frappe|frappent|bat|battent|tabasse|cogne|etrangle|viole|violent)\b",

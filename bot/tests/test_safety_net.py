@@ -15,6 +15,8 @@ from components.safety_net import SafetyNet, crisis_in
         ("jveux me suicider", "crisis_suicide"),
         ("J'ai ENVIE DE MOURIR", "crisis_suicide"),
         ("chui suicidaire", "crisis_suicide"),
+        ("je veux arreter de vivre", "crisis_suicide"),  # the model once took it for a search (« arrêter »)
+        ("jveux plus vivre", "crisis_suicide"),
         ("je vais me foutre en l'air ce soir", "crisis_suicide"),
         ("mon mec me frappe", "crisis_violence"),
         ("il m'a violée hier", "crisis_violence"),
@@ -38,6 +40,8 @@ def test_should_recognise_crisis_phrases(text, intent):
         "je cherche une formation sur la prevention du suicide",
         "ou dormir ce soir",
         "pilule du lendemain",
+        "je prends de l'heroine et je veux arreter",
+        "je suis enceinte de 8 semaines et je veux pas le garder",
     ],
 )
 def test_should_not_raise_a_false_alarm_on_a_search(text):
