@@ -53,5 +53,6 @@ def elasticsearch_url() -> str:
         )
         started = True
     yield ELASTICSEARCH_URL
-    if started:
-        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "elasticsearch.sh"), "stop"], check=False)
+    if started:  # the instance on that port, not the default one
+        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "elasticsearch.sh"), "stop"], check=False,
+                       env={**os.environ, "ES_PORT": port})

@@ -32,7 +32,9 @@ def api(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("fuzz")
     env = {"REPORTS_RATE_LIMIT": "100000", "REPORTS_PATH": str(tmp / "reports.sqlite")}
     if ENGINE == "elasticsearch":
-        env |= {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_INDEX": "fuzz",
+        # A generous timeout: this run looks for mishandled input, and a busy machine must not turn into
+        # 503s (the outage answers are measured in tests/test_elasticsearch_faults.py).
+        env |= {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_INDEX": "fuzz", "ELASTICSEARCH_TIMEOUT_S": "10",
                 "ELASTICSEARCH_URL": request.getfixturevalue("elasticsearch_url")}
     process, base, log = start_api(tmp, env)
     yield base, log
