@@ -81,7 +81,12 @@ def test_should_run_the_assistant_beside_the_api_without_keeping_conversations()
     assert "DIRECTORY_API_URL=http://directory-api:8000" in actions["environment"]
     for name in ("endpoints.yml", "endpoints.compose.yml"):
         endpoints = yaml.safe_load((REPO / "bot" / name).read_text(encoding="utf-8"))
-        assert "tracker_store" not in endpoints  # in memory: nothing written
+        # In this process's memory only, redacted and forgotten after 30 minutes (bot/stores/redacting_memory.py):
+        # nothing written, no event broker.
+        assert endpoints["tracker_store"] == {
+            "type": "stores.redacting_memory.RedactingInMemoryTrackerStore", "record_exp": 1800,
+        }
+        assert "event_broker" not in endpoints
 
 
 def test_should_share_conversations_between_two_assistants_with_the_scale_profile():
