@@ -10,6 +10,10 @@ from rasa_sdk.endpoint import create_app
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("ACTIONS_LOG_LEVEL", "WARNING"))
+    # httpx logs every request URL at INFO, and the actions' URLs carry what the person typed
+    # (/categories/match?q=…, /places?q=…): never below WARNING.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app = create_app("actions", cors_origins=[])
     app.run(
         host=os.environ.get("SANIC_HOST", "127.0.0.1"),

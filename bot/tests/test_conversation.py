@@ -61,15 +61,6 @@ def test_should_understand_need_and_place_in_one_sms(chat):
     assert payload["search"]["place_label"].startswith("Saint-Denis")
 
 
-def test_should_orient_an_unwanted_pregnancy_without_a_crisis_number_nor_a_false_age(chat):
-    """« 8 semaines » is not an age (a filter « pour 8 ans » would hide places); no 3114 either."""
-    answer = chat.say("je suis enceinte de 8 semaines et je veux pas le garder, ou avorter a montreuil")
-    payload = payload_of(answer)
-    assert payload is not None, answer
-    assert "abortion" in payload["search"]["categories"]
-    assert "3114" not in text_of(answer) and "8 ans" not in text_of(answer)
-
-
 def test_should_let_the_person_change_their_mind(chat):
     chat.say("je cherche a manger")
     answer = chat.say("non plutôt une douche à paris 10")
