@@ -104,3 +104,12 @@ def realistic_tracker(domain: Domain, sender: str) -> DialogueStateTracker:
         SlotSet("age", "16"),
     ]
     return DialogueStateTracker.from_events(sender, events, slots=domain.slots)
+
+
+# -- replies of the REST channel ---------------------------------------------------------------------
+def text_of(replies: list[dict]) -> str:
+    return "\n".join(r["text"] for r in replies if r.get("text"))
+
+
+def payload_of(replies: list[dict]) -> dict | None:
+    return next((r["custom"] for r in replies if r.get("custom")), None)

@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from conftest import payload_of, text_of
 
 _senders = itertools.count()
 
@@ -21,14 +22,6 @@ class Conversation:
         response = httpx.post(self.url, json={"sender": self.sender, "message": message}, timeout=30)
         response.raise_for_status()
         return response.json()
-
-
-def text_of(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies if r.get("text"))
-
-
-def payload_of(replies: list[dict]) -> dict | None:
-    return next((r["custom"] for r in replies if r.get("custom")), None)
 
 
 @pytest.fixture()

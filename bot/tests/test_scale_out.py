@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import realistic_tracker
+from conftest import payload_of, realistic_tracker, text_of
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -117,14 +117,6 @@ def post(server: Server, sender: str, message: str) -> list[dict]:
                           timeout=60)
     response.raise_for_status()
     return response.json()
-
-
-def text_of(replies: list[dict]) -> str:
-    return "\n".join(r["text"] for r in replies if r.get("text"))
-
-
-def payload_of(replies: list[dict]) -> dict | None:
-    return next((r["custom"] for r in replies if r.get("custom")), None)
 
 
 def stored_events(redis_server: RedisServer, sender: str) -> list[dict]:
