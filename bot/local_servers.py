@@ -100,7 +100,7 @@ def default_endpoints(actions_url: str) -> str:
 
 def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name: str = "rasa",
                       endpoints: Path | None = None, env: dict[str, str] | None = None, wait: bool = True,
-                      timeout_s: float = RASA_START_TIMEOUT_S) -> Server:
+                      timeout_s: float = RASA_START_TIMEOUT_S, extra_args: list[str] | None = None) -> Server:
     """By default, endpoints.yml pointed at this action server (in memory); or the given endpoints file
     (e.g. endpoints.scale.yml, whose ${VARIABLES} come from `env`)."""
     if not model.exists():
@@ -113,7 +113,7 @@ def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name
     return Server(
         name,
         [rasa, "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model), "--credentials", "credentials.yml",
-         "--endpoints", str(endpoints)],
+         "--endpoints", str(endpoints), *(extra_args or [])],
         BOT_DIR,
         {"RASA_TELEMETRY_ENABLED": "false", **(env or {})},
         "/", port, logs, timeout_s=timeout_s, wait=wait,
