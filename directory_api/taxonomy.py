@@ -24,6 +24,9 @@ class Category(BaseModel):
     rank: int = 0
     description: str | None = None
     terms: tuple[str, ...] = Field(default=(), description="Synonymes et mots tapés par les usagers.")
+    supersedes: tuple[str, ...] = Field(
+        default=(), description="Catégories retirées quand celle-ci est aussi nommée (IVG et « enceinte »)."
+    )
 
 
 class Taxonomy:
@@ -35,6 +38,9 @@ class Taxonomy:
                 if parent not in categories:
                     raise ValueError(f"catégorie {category.id}: parent inconnu {parent}")
                 self._children[parent].append(category.id)
+            for superseded in category.supersedes:
+                if superseded not in categories:
+                    raise ValueError(f"catégorie {category.id}: catégorie remplacée inconnue {superseded}")
         for children in self._children.values():
             children.sort(key=lambda cid: categories[cid].rank)
         self._ancestors = {cid: self._walk_up(cid) for cid in categories}

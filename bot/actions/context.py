@@ -5,6 +5,7 @@ Entities arrive as typed (« 16 », « meuf », « gratos », « ce soir »): th
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -22,6 +23,7 @@ MINORS = ("mineur", "ado", "collegien", "lyceen")
 FREE = ("gratuit", "gratos", "gratis", "pas cher", "sans argent", "sans payer", "free")
 ANONYMOUS = ("anonyme", "anonymat", "confidentiel", "secret", "discret")
 EVENING_WORDS = ("soir", "nuit", "tonight")
+PAST_WORDS = ("hier", "y a", "ya ", "il y a", "deja", "depuis")  # « hier soir » says when it happened, not when to go
 LATER_WORDS = ("demain", "semaine", "week", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -53,6 +55,13 @@ class SearchContext:
     def descriptions(self) -> list[str]:
         return [*self.filters, *([self.time_filter] if self.time_filter else [])]
 
+    @property
+    def applied(self) -> dict[str, object]:
+        """The filters as the API names them, for the payload (the page and the evaluation read them)."""
+        values = {"age": self.age, "gender": self.gender, "free": self.free, "anonymous": self.anonymous,
+                  "open_now": self.open_now or None, "open_at": self.open_at.isoformat(timespec="minutes") if self.open_at else None}
+        return {k: v for k, v in values.items() if v is not None}
+
     def without_time(self) -> SearchContext:
         return SearchContext(self.age, self.gender, self.free, self.anonymous, filters=list(self.filters))
 
@@ -70,6 +79,30 @@ def _age(value: object) -> int | None:
         if digits and 0 < int(digits) < 120:
             return int(digits)
     return None
+
+
+# A number is an age only when the person says so (« 16 ans », « j'ai 16 », « âgée de 16 »), never when it
+# is an arrondissement, a postcode, a duration or a time (« paris 18 », « 75018 », « accouché ya 8 jours »).
+AGE_SAID = re.compile(r"^\s*(ans?|ns)\b|^\s*a\b(?!\s*(paris|[a-z]{4,}))")
+AGE_INTRO = re.compile(r"(j ?ai|jai|\bg|\bai|\bage|\bagee?)( de)?\s*$")
+NOT_AN_AGE = re.compile(r"^\s*(e|er|eme|ieme|è|ème|jours?|j\b|semaines?|sem\b|sa\b|mois|h\b|heures?|min|km|m\b|euros?|€|enfants?|gosses?|petits?|personnes?|ptits?)")
+
+
+def stated_age(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is the person's age, read from the words around it."""
+    before, after = fold(text[:start]).rstrip() + " ", fold(text[end:])
+    if NOT_AN_AGE.match(after) or re.search(r"(paris|arrondissement|\b75)\s*$", before.rstrip()):
+        return False
+    return bool(AGE_SAID.match(after) or AGE_INTRO.search(before.rstrip()))
+
+
+# A question about a condition (« c gratuit pour les mineurs ? », « faut l'accord des parents ? ») asks a
+# fact: it never becomes a filter of the next search.
+QUESTION = re.compile(r"\?\s*$|^\s*(est ce que|est-ce que|c est|c'est|c\b|faut il|faut-il|faut|on peut|je peux|jpeu|jpeux|ils acceptent|ca coute|combien)\b")
+
+
+def is_question(text: str) -> bool:
+    return bool(QUESTION.search(fold(text)))
 
 
 def search_context(tracker: Tracker, now: datetime | None = None) -> SearchContext:
@@ -93,10 +126,10 @@ def search_context(tracker: Tracker, now: datetime | None = None) -> SearchConte
     if _has(modalities, ANONYMOUS):
         context.anonymous = True
         context.filters.append("anonymes")
-    if any(word in t for t in times for word in EVENING_WORDS) and now.time() < EVENING:
+    if any(word in t for t in times for word in EVENING_WORDS) and not _has(times, PAST_WORDS) and now.time() < EVENING:
         context.open_at = now.replace(hour=EVENING.hour, minute=EVENING.minute, second=0, microsecond=0)
         context.time_filter = "ouverts ce soir à 20 h"
-    elif times and not _has(times, LATER_WORDS):  # « maintenant », « ce soir » after 20 h, « aujourd'hui »…
+    elif times and not _has(times, LATER_WORDS) and not _has(times, PAST_WORDS):  # « maintenant », « ce soir » after 20 h, « aujourd'hui »…
         context.open_now = True
         context.time_filter = "ouverts maintenant"
     return context

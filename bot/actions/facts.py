@@ -1,7 +1,13 @@
-"""Short, reviewed answers on sexual health, one YAML file per fact in `bot/facts/`, with the source."""
+"""Short, reviewed answers, one YAML file per fact in `bot/facts/`, with the source: sexual health, and the
+Région's programmes when a person names them (`names`: patterns on the folded message).
+
+A fact asked during a search on another topic answers in that topic: « je peux y aller sans mes parents ? »
+while looking for contraception is about contraception, not IVG (`TOPIC_OF_SEARCH`).
+"""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,16 +17,58 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.context import fold
+from actions.helplines import calls_payload
+
 FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
+PROGRAMME_INTENT = "faq_region_programme"
+IVG_FACTS = frozenset({"faq_ivg_limit", "faq_ivg_free", "faq_ivg_minor"})
+# The searched categories that turn an IVG question into a contraception one.
+CONTRACEPTION = frozenset({"contraception", "emergency_contraception", "sti_prevention_testing", "sexual_health"})
 
 
 @lru_cache(maxsize=1)
 def load_facts() -> dict[str, dict[str, Any]]:
+    """Facts by intent, and programme facts by topic."""
     facts = {}
     for path in sorted(FACTS_DIR.glob("*.yml")):
         fact = yaml.safe_load(path.read_text(encoding="utf-8"))
-        facts[fact["intent"]] = fact
+        facts[fact.get("topic") or fact["intent"]] = fact
     return facts
+
+
+def programme_named(text: str) -> dict[str, Any] | None:
+    folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
+    for fact in load_facts().values():
+        if fact["intent"] == PROGRAMME_INTENT and any(re.search(p, folded) for p in fact.get("names", [])):
+            return fact
+    return None
+
+
+def fact_for(intent: str, tracker: Tracker) -> dict[str, Any] | None:
+    if intent == PROGRAMME_INTENT:
+        return programme_named(tracker.latest_message.get("text") or "")
+    searched = set(tracker.get_slot("categories") or [])
+    if intent in IVG_FACTS and searched & CONTRACEPTION and "abortion" not in searched:
+        intent = "faq_free_contraception"  # minors, secrecy and cost of contraception
+    return load_facts().get(intent)
+
+
+# A question about a condition of access (parents, secrecy, cost) asked after a search: the fact of that topic.
+CONDITION_QUESTION = re.compile(r"\b(parents?|daron\w*|mineure?s?|secret|confidentiel\w*|gratuit\w*|payer|payant|prix|anonyme\w*|ordonnance)\b")
+TOPIC_FACTS = (("abortion", "faq_ivg_minor"), ("emergency_contraception", "faq_emergency_contraception"))
+
+
+def topic_fact(tracker: Tracker) -> dict[str, Any] | None:
+    """The reviewed fact that answers a condition question in the topic of the current search."""
+    searched = set(tracker.get_slot("categories") or [])
+    text = fold(tracker.latest_message.get("text") or "")
+    if not searched or not CONDITION_QUESTION.search(text):
+        return None
+    for category, intent in TOPIC_FACTS:
+        if category in searched:
+            return load_facts().get(intent)
+    return load_facts().get("faq_free_contraception") if searched & CONTRACEPTION else None
 
 
 def fact_text(fact: dict[str, Any]) -> str:
@@ -33,11 +81,13 @@ class ActionAnswerFact(Action):
         return "action_answer_fact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        fact = load_facts().get(intent or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        fact = fact_for(intent, tracker)
         if fact is None:
             dispatcher.utter_message(response="utter_sexuality_line")
             return []
         dispatcher.utter_message(text=fact_text(fact))
-        dispatcher.utter_message(response="utter_offer_search_sexual_health")
+        if fact.get("calls"):
+            dispatcher.utter_message(json_message=calls_payload(fact["calls"]))
+        dispatcher.utter_message(response="utter_offer_search_sexual_health" if intent != PROGRAMME_INTENT else "utter_offer_search")
         return []

@@ -1,14 +1,20 @@
-"""Two-stage fallback: ask to rephrase once, then offer the menu of needs."""
+"""When the classifier is unsure: the taxonomy and the gazetteer read the whole message first (a need
+and a place found there start the search: « jsui enceinte jveu pa le garder » is a need even when DIET's
+confidence is under the fallback threshold); otherwise ask to rephrase once, then offer the menu."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.directory_client import DirectoryClient, DirectoryUnavailableError
+from actions.facts import fact_text, topic_fact
+
 IGNORED_ACTIONS = {"action_listen", "action_extract_slots", "action_unlikely_intent", None}
+PLACE_MIN = 0.8  # the gazetteer's bar for a place found inside a sentence (forms.RESOLVE_MIN)
 
 
 def previous_action(tracker: Tracker) -> str | None:
@@ -24,11 +30,36 @@ def previous_action(tracker: Tracker) -> str | None:
     return None
 
 
+async def understood_from_lexicon(text: str) -> list[EventType]:
+    """Slots for a need and/or a place the directory's own vocabulary finds in the whole message."""
+    client = DirectoryClient()
+    try:
+        needs = await client.match_needs(text)
+        places = await client.find_places(text, limit=1)
+    except DirectoryUnavailableError:
+        return []
+    events: list[EventType] = []
+    if needs:
+        events.append(SlotSet("need", text))
+    if places and places[0].score >= PLACE_MIN:
+        events.append(SlotSet("place", text))
+    return events
+
+
 class ActionRephraseOrMenu(Action):
     def name(self) -> str:
         return "action_rephrase_or_menu"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        fact = topic_fact(tracker) if text and not text.startswith("/") else None
+        if fact is not None:
+            dispatcher.utter_message(text=fact_text(fact))
+            return []
+        if text and not text.startswith("/") and not tracker.active_loop.get("name"):
+            found = await understood_from_lexicon(text)
+            if found:
+                return [*found, FollowupAction("search_form")]
         if previous_action(tracker) == self.name():
             dispatcher.utter_message(response="utter_menu")
         else:

@@ -8,13 +8,17 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.context import is_question, stated_age
+from actions.crisis import say_crisis, unanswered_crisis
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError, PlaceCandidate
 from actions.orientation import OUTSIDE_REGION
 from actions.search import UNAVAILABLE
+from actions.situations import mentions_animal
 
 RESOLVE_MIN = 0.8  # the gazetteer's own confidence bar for taking the best candidate
 POSITION = "__position__"  # the place slot when the person shared GPS coordinates
@@ -82,9 +86,75 @@ def shared_position(tracker: Tracker) -> tuple[float, float] | None:
     return None
 
 
+CONDITION_SLOTS = ("publics", "modalities", "time")
+
+
+def set_this_turn(tracker: Tracker) -> dict[str, Any]:
+    """The slots set since the latest user message (by the extraction from that message)."""
+    changed: dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            changed.setdefault(event.get("name"), event.get("value"))
+    return changed
+
+
+def previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (what the person had said until then)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def unasked_context(tracker: Tracker) -> list[EventType]:
+    """Undo what the latest message set by mistake: an age that is a place or a duration, and conditions
+    read from a question (« c gratuit pour les mineurs ? » asks; it does not filter)."""
+    changed = set_this_turn(tracker)
+    message = tracker.latest_message
+    text = message.get("text") or ""
+    events: list[EventType] = []
+    if "age" in changed:
+        spans = [e for e in message.get("entities", []) if e.get("entity") == "age" and "start" in e]
+        if not any(stated_age(text, e["start"], e["end"]) for e in spans):
+            events.append(SlotSet("age", previous_value(tracker, "age")))
+    if is_question(text):
+        events += [SlotSet(slot, previous_value(tracker, slot)) for slot in CONDITION_SLOTS if slot in changed]
+    if mentions_animal(text) and not tracker.get_slot("with_animal"):
+        events.append(SlotSet("with_animal", True))
+    return events
+
+
 class ValidateSearchForm(FormValidationAction):
     def name(self) -> str:
         return "validate_search_form"
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        crisis = unanswered_crisis(tracker)
+        if crisis:
+            say_crisis(dispatcher, crisis)
+        undone = unasked_context(tracker)
+        for event in undone:
+            tracker.slots[event["name"]] = event["value"]
+        return [*undone, *await super().get_validation_events(dispatcher, tracker, domain)]
+
+    async def extract_need(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A need the taxonomy finds in a message the classifier read as a place only (« pharmacie de
+        garde à Bobigny »): taken when the need is still missing, then validated like any other."""
+        message = (tracker.latest_message.get("text") or "").strip()
+        if tracker.get_slot("need") or not message or message.startswith("/"):
+            return {}
+        try:
+            found = await DirectoryClient().match_needs(message)
+        except DirectoryUnavailableError:
+            return {}
+        return {"need": message} if found else {}
 
     async def validate_need(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -92,8 +162,17 @@ class ValidateSearchForm(FormValidationAction):
         text = slot_text(slot_value)
         if not text or only_details(text, tracker):
             return {"need": None}
+        message = (tracker.latest_message.get("text") or "").strip()
         try:
             found = await DirectoryClient().match_needs(text)
+            if message and message != text and not message.startswith("/"):
+                # The taxonomy also reads the whole message. It wins when the extracted span found nothing
+                # (« écrivain public à Pontault ») or a need the whole message corrects (« enceinte » in
+                # « jsui enceinte jveu pa le garder », « pilule » in « j'ai oublié ma pilule »): then none of
+                # the span's needs is among the message's.
+                whole = await DirectoryClient().match_needs(message)
+                if whole and not {c.id for c in found} & {c.id for c in whole}:
+                    found, text = whole, message
         except DirectoryUnavailableError:
             dispatcher.utter_message(text=UNAVAILABLE)
             return {"need": None}

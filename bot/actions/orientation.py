@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 VIOLENCE = frozenset({"sexual_violence_support"})
-SHELTER = frozenset({"accomodation_and_housing", "emergency_accommodation", "overnight_stop", "day_hosting", "rest_area"})
+# A bed tonight: the 115 first. A day centre or a night shelter (halte de nuit) is itself the answer.
+SHELTER = frozenset({"accomodation_and_housing", "emergency_accommodation"})
+ANIMALS = frozenset({"vet_care", "animal_assitance"})
 SEXUAL_HEALTH = frozenset(
     {"sexual_health", "emergency_contraception", "abortion", "contraception", "gynecology", "sti_prevention_testing",
      "hiv_prevention", "sexual_health_vaccination", "sexual_health_education", "affective_life", "pregnancy_care"}
@@ -22,38 +24,71 @@ class Branch:
     categories: frozenset[str]
     before_results: str | None  # a safety line shown first, whatever is found
     when_nothing: str  # the national resource when nothing is found
+    before_calls: tuple[str, ...] = ()  # the numbers the safety line advises (call buttons)
+    nothing_calls: tuple[str, ...] = ()  # the numbers the national resource advises
 
+
+EMERGENCY_CONTRACEPTION = frozenset({"emergency_contraception"})
 
 BRANCHES: tuple[Branch, ...] = (
+    # Time-critical: the delays and the rights come before the pharmacies (bot/facts/emergency_contraception.yml).
+    Branch(
+        EMERGENCY_CONTRACEPTION,
+        "Pilule du lendemain : prenez-la le plus tôt possible, au plus tard 72 h (3 jours) après le rapport pour le "
+        "lévonorgestrel, 5 jours pour l'ulipristal. Elle est gratuite et sans ordonnance dans toutes les pharmacies, "
+        "même si vous êtes mineure. La nuit et le dimanche, la pharmacie de garde : 3237 (payant) ou 3237.fr.",
+        "Toutes les pharmacies la délivrent, gratuite et sans ordonnance, même aux mineures ; la pharmacie de garde : "
+        "3237 (payant) ou 3237.fr. Questions : 0 800 08 11 11 (gratuit, anonyme).",
+        ("3237",),
+        ("3237", "0800081111"),
+    ),
     Branch(
         VIOLENCE,
         "En danger immédiat : appelez le 17 (ou le 112, ou SMS au 114). Violences Femmes Info : 3919, "
         "gratuit, anonyme, 24 h/24.",
         "Appelez le 3919 (Violences Femmes Info, gratuit, anonyme, 24 h/24) ; en danger immédiat, le 17.",
+        ("17", "112", "114", "3919"),
+        ("3919", "17"),
     ),
     Branch(
         SHELTER,
         "Pour une place d'hébergement ce soir, appelez le 115 (gratuit, 24 h/24).",
         "Appelez le 115 (gratuit, 24 h/24) : il oriente vers les places d'hébergement libres.",
+        ("115",),
+        ("115",),
     ),
     Branch(
         SEXUAL_HEALTH,
         None,
         "Appelez la ligne Sexualités, Contraception, IVG : 0 800 08 11 11 (gratuite, anonyme). "
         "La pilule d'urgence est gratuite et sans ordonnance dans toutes les pharmacies.",
+        (),
+        ("0800081111",),
     ),
     Branch(
         MENTAL_HEALTH,
         "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24).",
         "Vous pouvez appeler le 3114 (prévention du suicide, 24 h/24) ou en parler à un médecin.",
+        ("3114",),
+        ("3114",),
     ),
     Branch(
         ADDICTIONS,
         None,
         "Drogues Info Service : 0 800 23 13 13 ; Alcool Info Service : 0 980 980 930 (gratuits, anonymes).",
+        (),
+        ("0800231313",),
     ),
-    Branch(FOOD, None, "Appelez le 115 ou la mairie de votre commune (CCAS) : ils connaissent les distributions proches."),
-    Branch(HEALTH, None, "Pour un avis médical, appelez le 15 en urgence ; sinon la permanence de soins (PASS) de l'hôpital le plus proche."),
+    Branch(
+        ANIMALS,
+        None,
+        "L'annuaire ne connaît pas encore d'aide vétérinaire gratuite ni d'aide pour les animaux : la mairie (CCAS) "
+        "et les associations de protection animale peuvent vous orienter.",
+    ),
+    Branch(FOOD, None, "Appelez le 115 ou la mairie de votre commune (CCAS) : ils connaissent les distributions proches.",
+           nothing_calls=("115",)),
+    Branch(HEALTH, None, "Pour un avis médical, appelez le 15 en urgence ; sinon la permanence de soins (PASS) de l'hôpital le plus proche.",
+           nothing_calls=("15",)),
 )
 
 DEFAULT_WHEN_NOTHING = "La mairie de votre commune (CCAS) peut vous orienter ; pour un hébergement d'urgence, le 115."
@@ -74,6 +109,15 @@ def safety_lines(categories: list[str]) -> list[str]:
     return [b.before_results for b in branches_for(categories) if b.before_results]
 
 
+def safety_calls(categories: list[str]) -> list[str]:
+    return [n for b in branches_for(categories) if b.before_results for n in b.before_calls]
+
+
 def national_resource(categories: list[str]) -> str:
     found = branches_for(categories)
     return found[0].when_nothing if found else DEFAULT_WHEN_NOTHING
+
+
+def national_calls(categories: list[str]) -> list[str]:
+    found = branches_for(categories)
+    return list(found[0].nothing_calls) if found else ["115"]

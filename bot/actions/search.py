@@ -19,9 +19,13 @@ from actions.directory_client import (
     StructureQuery,
 )
 from actions.formatting import radius_label, structure_payload, structure_text
-from actions.orientation import national_resource, safety_lines
+from actions.helplines import calls_payload
+from actions.orientation import SHELTER, national_calls, national_resource, safety_calls, safety_lines
+from actions.situations import ANIMAL_NOTE
 
 PAGE_SIZE = 3
+# Searches where a person with an animal needs to know whether it is accepted.
+ANIMAL_RELEVANT = SHELTER | {"overnight_stop", "day_hosting", "rest_area", "welcome"}
 MAX_SHOWN = 60  # beyond this, the web map is the better tool
 RADIUS_STEPS_KM = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
 DEPARTMENT_RADIUS_KM = 100.0  # with the département filter: the whole département, nearest first
@@ -55,6 +59,7 @@ class SearchPlan:
         self.radius: float | None = tracker.get_slot("radius_km")
         self.department: str | None = tracker.get_slot("department")
         self.context: SearchContext = search_context(tracker)
+        self.with_animal: bool = bool(tracker.get_slot("with_animal"))
 
     @property
     def ready(self) -> bool:
@@ -72,7 +77,8 @@ class SearchPlan:
         params += [("lat", round(self.lat, 5)), ("lon", round(self.lon, 5))] if self.lat is not None else []
         return base_url + "?" + urlencode(params)
 
-    def payload(self, answer: SearchAnswer, items: list[StructureItem], radius: float) -> dict[str, Any]:
+    def payload(self, answer: SearchAnswer, items: list[StructureItem], radius: float, context: SearchContext,
+                calls: list[str]) -> dict[str, Any]:
         return {
             "search": {
                 "categories": self.categories,
@@ -80,9 +86,11 @@ class SearchPlan:
                 "lat": self.lat,
                 "lon": self.lon,
                 "radius_km": radius,
+                "filters": context.applied,
             },
             "total": answer.total,
             "structures": [structure_payload(item) for item in items],
+            **calls_payload(calls),
         }
 
 
@@ -114,6 +122,8 @@ def send_results(
     lines: list[str] = []
     if shown_before == 0:
         lines += safety_lines(plan.categories)
+        if plan.with_animal and set(plan.categories) & ANIMAL_RELEVANT:
+            lines.append(ANIMAL_NOTE)
         if plan.context.time_filtered and not context.time_filtered:
             lines.append(
                 "Je ne connais aucun lieu ouvert à ce moment-là près de vous : voici les plus proches, "
@@ -124,6 +134,8 @@ def send_results(
     if shown_before == 0:
         count = len(items)
         lines.append(f"Voici {'le lieu' if count == 1 else f'{count} lieux'} pour « {plan.need_label} » près de {plan.place_label}{filters} :")
+        if context.descriptions:
+            lines.append(f"Je n'ai gardé que les lieux {', '.join(context.descriptions)} ; dites « tous les lieux » pour enlever ce filtre.")
     else:
         lines.append(f"Autres lieux pour « {plan.need_label} » près de {plan.place_label} :")
     lines += [structure_text(shown_before + i + 1, item) for i, item in enumerate(items)]
@@ -135,7 +147,8 @@ def send_results(
     if web_url:
         lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
     dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
-    dispatcher.utter_message(json_message=plan.payload(answer, items, radius))
+    calls = safety_calls(plan.categories) if shown_before == 0 else []
+    dispatcher.utter_message(json_message=plan.payload(answer, items, radius, context, calls))
 
 
 class ActionSearchServices(Action):
@@ -158,7 +171,8 @@ class ActionSearchServices(Action):
             lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
             lines.append(national_resource(plan.categories))
             dispatcher.utter_message(text="\n\n".join(lines))
-            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius))
+            calls = [*safety_calls(plan.categories), *national_calls(plan.categories)]
+            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius, context, calls))
             return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
         widened = radius > (plan.radius or DEFAULT_RADIUS_KM) or department is not None
         send_results(dispatcher, plan, answer, answer.items, radius, department, context, 0, widened, client.settings.web_search_url)

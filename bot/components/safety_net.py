@@ -3,8 +3,10 @@ die, is being hit or raped, has overdosed or is in a medical emergency gets the 
 the classifier guessed something else (a search, a fallback) or the phrase is buried in a long message.
 
 Deliberately narrow: first-person or present-danger phrases only, never a word that also names a
-service people search for (« violences », « psy », « urgences »). A message already classified as any
-crisis keeps its intent (the classifier tells a child in danger from an adult better than a pattern).
+service people search for (« violences », « psy », « urgences »). A symptom counts only with what makes it
+an emergency (bleeding that is heavy or makes dizzy, fever or strong pain after an IVG or a birth, pills
+already swallowed). It never depends on the classifier's confidence. A message the classifier already
+took for a crisis keeps its intent, except for a medical emergency the net finds: that one comes first.
 """
 
 from __future__ import annotations
@@ -22,30 +24,94 @@ from rasa.shared.nlu.training_data.message import Message
 
 MAX_CHARS = 20_000  # longer input is cut before matching (a 10 kB message is still checked)
 
-CRISIS_PATTERNS: dict[str, tuple[str, ...]] = {
-    "crisis_suicide": (
-        r"\b(me|m) (suicider|tuer|foutre en l air|jeter sous|pendre|ouvrir les veines)",
-        r"\b(envie|besoin) de (mourir|crever|disparaitre|en finir)",
-        r"\b(veux|vais|voudrais) (mourir|crever|en finir)",
-        r"\bpenses? (au|a me) suicid",
-        r"\bidees? (suicidaires|noires de mort)",
-        r"\b(je suis|suis|chui|jsuis) suicidaire\b",
-        r"\bplus envie de vivre\b",
-        r"\b(arreter|arrete) de vivre\b|\b(j ?veux?|veut|voudrais) plus vivre\b",
-    ),
-    "crisis_violence": (
-        r"\b(me|m) (frappe|frappent|bat|battent|tabasse|cogne|etrangle|viole|violent)\b",
-        r"\bm a (frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement)",
-        r"\b(j ai ete|je me suis fait|je me suis faite) (violee?|frappee?|agressee?|tabassee?)",
-        r"\bmenace de me tuer\b|\bva me tuer\b|\bveut me tuer\b",
-    ),
-    "crisis_medical": (
-        r"\b(overdose|surdose|od)\b",
-        r"\b(respire plus|ne respire pas|respire pas|inconscient|inconsciente|fait un malaise|convulse)\b",
-        r"\b(saigne beaucoup|perd beaucoup de sang|douleur a la poitrine|crise cardiaque|avc)\b",
-    ),
-}
-COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in CRISIS_PATTERNS.items()}
+# Words that set a symptom in the context where it is an emergency: after an abortion or a birth.
+AFTER_IVG_OR_BIRTH = (
+    r"\b(ivg|avort\w*|pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
+    r"accouch\w*|naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
+    r"enceinte|grossesse|fausse couche)"
+)
+SEVERE = (
+    r"\b(beaucoup|enormement|abondant\w*|trop|plein de sang|caillots?|sans arret|s arrete pas|arrete pas|"
+    r"une serviette (par|toutes les) heures?|vertiges?|tete qui tourne|la tete tourne|je vais tomber|malaise|"
+    r"tres fort\w*|insupportables?|atroces?|horribles?|de ouf|je me tords)\b"
+)
+PAST_SWALLOW = r"\b(j ai|jai|g|j|ai|il a|elle a|a) (pris|avale|bu) "
+ALL_THE_PILLS = (
+    r"(tout|toute|tous|toutes|tte|ttes|trop|plein|une boite entiere|la boite entiere)\b.{0,30}"
+    r"\b(boites?|plaquettes?|cachets?|medicaments?|medocs?|comprimes?|pilules?|somniferes?|doliprane|paracetamol|anxiolytiques?|"
+    r"lexomil|xanax|methadone|subutex|came|drogues?|coke|heroine|crack|ghb)"
+)
+PLAN = r"\b(vais|veux|compte|envisage|pense a|penser a|ai decide de|ai decide d|prevu de|prevu d|prete a|pret a|envie d|voudrais)\b"
+PERSON = (r"\b(il|elle|mon pote|mon ami|mon amie|la personne|quelqu un|un homme|une femme|un mec|un monsieur|une dame|"
+          r"mon mari|ma femme|ma mere|mon pere|ma voisine|mon voisin|mon copain|ma copine|mon frere|ma soeur|mon fils|ma fille|"
+          r"mon cousin|ma cousine)\b")
+CHILD = r"\b(enfants?|bebe|fils|fille|gosses?|petits?|nourrisson|ptits?)\b"
+OUTSIDE = (r"\b(dors|dort|dormir|dormons|dorment|suis|sommes|on est|est|sont|passe la nuit|passer la nuit|reste|restons|"
+           r"coincee?s?|vivons|vis|vit) (encore )?(dehors|a la rue|dans la rue)\b")
+PARENT = r"\b(pere|mere|beau pere|belle mere|daron|daronne|parents?|papa|maman|oncle|tante|grand pere)\b"
+
+# Each entry: an intent and the patterns that must ALL be found in the message (matched on folded text).
+# Checked in this order: a medical emergency first (an overdose already taken is for the 15 before the
+# 3114), then suicide, a child, violence, and someone outside in the cold.
+CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("crisis_medical", (r"\b(overdose|surdose|od)\b",)),
+    ("crisis_medical", (r"\b(respire plus|ne respire pas|respire pas|respire mal|n arrive plus a respirer|j etouffe|"
+                        r"inconscient\w*|evanoui\w*|perdu connaissance|perd connaissance|fait un malaise|"
+                        r"convulse|crise d epilepsie|se reveille (pas|plus)|ne bouge plus|bouge plus du tout)\b",)),
+    ("crisis_medical", (r"\b(saigne beaucoup|perd beaucoup de sang|douleurs? (a|dans) la poitrine|mal a la poitrine|"
+                        r"crise cardiaque|avc)\b",)),
+    ("crisis_medical", (PAST_SWALLOW + ALL_THE_PILLS,)),
+    # Someone who does not respond or move (not « le 115 ne répond pas »).
+    ("crisis_medical", (PERSON + r".{0,30}\b(ne |n )?(repond|reagit|bouge|respire)\w* (plus|pas)\b",
+                        r"^(?!.*\b(115|tel|telephone|portable|messages?|sms|appels?|mails?)\b)")),
+    ("crisis_medical", (r"\b(pas|plus) (reveille|reveillee)\b",)),
+    # Poisoning: a product or pills swallowed (children first).
+    ("crisis_medical", (r"\b(bu|avale|mange)\b.{0,25}\b(javel|produit menager|produit|detergent|lessive|piles?|poison|"
+                        r"essence|white spirit|destop|medicaments? de|cachets? de)\b",)),
+    # A fall with pain, blood, dizziness or no way to get up.
+    ("crisis_medical", (r"\b(tombee?s?|chute|chutee?|fait une chute)\b",
+                        r"\b(relever|bouge (pas|plus)|par terre|sang|saigne\w*|vertiges?|tres mal|inconscient\w*|la tete|de haut|du toit|escalier)\b")),
+    # Stroke signs (face, arm, speech) and chest pain.
+    ("crisis_medical", (r"\b(bras|jambe|visage|bouche|main)\b.{0,30}\b(engourdi\w*|paralyse\w*|de travers|tordue?|lourde?|ne repond plus)\b",)),
+    ("crisis_medical", (r"\bdu mal a (parler|trouver (mes|ses) mots|articuler)\b|\b(parle|parler) bizarre\b",)),
+    ("crisis_medical", (r"\b(douleur|serre|serrement|mal|oppression|ecrase)\w*\b.{0,30}\b(poitrine|thorax|coeur)\b", r"^(?!.*\b(pilules? pour le coeur|mal au coeur|chagrin|peine)\b)")),
+    # A baby who is feverish, does not feed, or breathes badly; frostbite and hypothermia.
+    ("crisis_medical", (r"\b(bebe|nourrisson|nouveau ne|nourisson)\b",
+                        r"\b(fievre|39|40|mange plus|boit plus|respire mal|bleu|tout mou|convuls\w*|tout froid|pleure plus)\b")),
+    ("crisis_medical", (r"\b(sens|sent|sentir) plus (mes|ses|les) (orteils|doigts|pieds|mains|jambes)\b",)),
+    # Bleeding, fever or strong pain after an IVG or a birth: haemorrhage and infection are emergencies.
+    ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|perds? du sang|perd du sang|pisse le sang|sang)\b", SEVERE)),
+    ("crisis_medical", (r"\b(fievre|temperature|39|40|frissons?|grelotte)\b", AFTER_IVG_OR_BIRTH)),
+    ("crisis_medical", (r"\b(mal|douleurs?|crampes?)\b", SEVERE, AFTER_IVG_OR_BIRTH)),
+    # A threat first: « il va me tuer » is not « je vais me tuer ».
+    ("crisis_violence", (r"\bmenace de me tuer\b|\bva me tuer\b|\bveut me tuer\b|\b(il|elle) (est|attend) derriere la porte\b",)),
+    ("crisis_suicide", (r"\b(me|m) (suicider|tuer|foutre en l air|jeter sous|jeter par|jeter du|pendre|ouvrir les veines|couper les veines)",)),
+    ("crisis_suicide", (r"\b(envie|besoin) de (mourir|crever|disparaitre|en finir)",)),
+    ("crisis_suicide", (r"\b(veux|vais|voudrais|veut) (mourir|crever|en finir|disparaitre)",)),
+    ("crisis_suicide", (r"\bpenses? (au|a me) suicid",)),
+    ("crisis_suicide", (r"\bidees? (suicidaires|noires de mort)",)),
+    ("crisis_suicide", (r"\b(je suis|suis|chui|jsuis|jsui) suicidaire\b",)),
+    ("crisis_suicide", (r"\bplus envie de (vivre|me reveiller)\b",)),
+    ("crisis_suicide", (r"\b(arreter|arrete) de vivre\b|\b(j ?veux?|veut|voudrais) plus vivre\b",)),
+    ("crisis_suicide", (r"\b(mettre fin a (mes jours|ma vie)|en finir avec (la|ma) vie|ne plus me reveiller|"
+                        r"me faire du mal|me scarifier|sauter (du|d un|par la|de la) (pont|fenetre|balcon|immeuble|toit))",)),
+    ("crisis_suicide", (PLAN + r".{0,20}\b(avaler|prendre)\b.{0,10}" + ALL_THE_PILLS,)),
+    ("crisis_suicide", (r"\b(rassemble|mis de cote|garde|stocke|accumule|mettre de cote)\w*\b.{0,40}\b(medicaments|cachets|somniferes|boites|pilules|comprimes)\b",)),
+    ("crisis_suicide", (r"\b(idees noires|parle de (mourir|se suicider|en finir|se tuer)|plus l interet de (continuer|vivre)|vois plus d issue|"
+                        r"vaut mieux que (j en|je) finisse|me laisser mourir|que (j en|je) finisse|que je disparaisse|mieux sans moi|"
+                        r"decision d en finir|plus la force de vivre|plus gout a la vie)\b",)),
+    ("crisis_child", (PARENT + r".{0,20}\b(me|m) (frappe|bat|tape|cogne|tabasse|viole|touche)\b",)),
+    ("crisis_child", (r"\b(frappe|bat|tape|secoue|cogne) (mon|ma|mes|les|le|la|son|sa|ses) " + CHILD,)),
+    ("crisis_child", (r"\b(touche|touchait|caresse|tripote)\w*\b.{0,15}\b(ma|mon|la|le|une|un|sa|son) (fille|fils|enfant|petite?|niece|neveu|gamine?)\b",)),
+    ("crisis_violence", (r"\b(me|m) (frappe|frappent|bat|battent|tabasse|tabassent|cogne|cognent|tape|tapent|etrangle|viole|violent|"
+                         r"agresse|agressent|menace|menacent|poursuit|poursuivent)\b(?! sur les nerfs)",)),
+    ("crisis_violence", (r"\bm a (frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
+    ("crisis_violence", (r"\b(j ai ete|je me suis fait|je me suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
+    # Outside in the cold with children: the 115, and the 15 if someone is in danger.
+    ("crisis_cold", (OUTSIDE, r"\b(avec|et) (mes|mon|ma|les|un|une|deux|trois|2|3) .{0,12}" + CHILD)),
+    ("crisis_cold", (OUTSIDE, r"\b(froid|gele|gel|neige|caille|glacial|moins \d+|\d+ degres)\b")),
+)
+COMPILED = [(intent, [re.compile(p) for p in patterns]) for intent, patterns in CRISIS_RULES]
 
 
 def normalise(text: str) -> str:
@@ -53,13 +119,14 @@ def normalise(text: str) -> str:
     # plain ones, capitals included.
     folded = unicodedata.normalize("NFKD", text[:MAX_CHARS]).lower()
     folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = re.sub(r"(?<![\w])-(\d)", r"moins \1", folded)  # « il fait -5 »
     return re.sub(r"[^a-z0-9]+", " ", folded)
 
 
 def crisis_in(text: str) -> str | None:
     normalised = normalise(text)
-    for intent, patterns in COMPILED.items():
-        if any(p.search(normalised) for p in patterns):
+    for intent, patterns in COMPILED:
+        if all(p.search(normalised) for p in patterns):
             return intent
     return None
 
@@ -75,10 +142,11 @@ class SafetyNet(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            if str(intent.get(INTENT_NAME_KEY) or "").startswith("crisis_"):
-                continue
             crisis = crisis_in(message.get(TEXT) or "")
-            if crisis:
+            classified = str(intent.get(INTENT_NAME_KEY) or "")
+            if classified.startswith("crisis_") and crisis != "crisis_medical":
+                continue
+            if crisis and crisis != classified:
                 override = {INTENT_NAME_KEY: crisis, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != crisis]
                 message.set(INTENT, override, add_to_output=True)

@@ -41,8 +41,10 @@ sys.path.insert(0, str(BOT_DIR))
 
 EMERGENCY = ("3114", "3919", "112", "114", "115", "119", "15", "17", "18")
 ALARM = frozenset({"15", "17", "18", "112", "114", "119", "3114"})  # numbers that must never be offered by mistake
-NUMBER = re.compile(r"(?<![\d,.])(" + "|".join(EMERGENCY) + r")(?!\d|\s\d{2}\b|,? (?:rue|avenue|bd|boulevard|place|allée|chemin|route|quai|impasse|passage)\b)")
-LIST_START = re.compile(r"(?m)^(Voici |Autres lieux |1\. )")
+# A number in the text (replies without structured calls): not a phone number's piece, an address, an
+# arrondissement (« Paris 18e ») or an age.
+NUMBER = re.compile(r"(?<![\d,.])(?<!paris )(" + "|".join(EMERGENCY) + r")(?!\d|[a-z]|\s\d{2}\b|\s?ans\b|,? (?:rue|avenue|bd|boulevard|place|allee|chemin|route|quai|impasse|passage)\b)")
+LIST_START = re.compile(r"(?m)^(Voici |Autres lieux |1\. |Je n'ai trouvé aucun lieu)")
 PLACE_TOLERANCE_KM = 3.0
 
 
@@ -161,7 +163,7 @@ class Evaluator:
         failures: list[str] = []
         folded = fold(reply.text)
         # Safety: the first number, structured calls first, then the text before any place.
-        numbers = reply.calls or NUMBER.findall(reply.before_list)
+        numbers = reply.calls or NUMBER.findall(fold(reply.before_list))
         safety = [str(n) for n in expect.get("safety") or []]
         if safety:
             if not numbers or numbers[0] not in safety:

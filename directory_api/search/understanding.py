@@ -43,6 +43,7 @@ class TermMatcher:
                 if phrase:
                     phrases[phrase].setdefault(category.id, None)
         self._phrases = {phrase: list(cids) for phrase, cids in phrases.items()}
+        self._supersedes = {c.id: set(c.supersedes) for c in taxonomy.categories.values() if c.supersedes}
         self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for phrase in self._phrases:
             self._by_first[phrase[0]].append(phrase)
@@ -75,7 +76,8 @@ class TermMatcher:
                     for cid in hits:
                         categories.setdefault(cid, None)
                     used.update(span)
-        return list(categories), sorted(used)
+        dropped = {d for cid in categories for d in self._supersedes.get(cid, ())}
+        return [cid for cid in categories if cid not in dropped], sorted(used)
 
 
 class Vocabulary:

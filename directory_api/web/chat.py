@@ -48,7 +48,7 @@ PAYLOAD_INTENTS = frozenset({
     "crisis_suicide", "crisis_violence", "crisis_child", "crisis_medical", "crisis_cold",
     "search_service", "inform", "more_results", "share_location",
     "faq_ivg_limit", "faq_ivg_free", "faq_ivg_minor", "faq_emergency_contraception", "faq_free_contraception",
-    "faq_sexuality_line",
+    "faq_sexuality_line", "faq_region_programme", "shelter_unreachable", "ask_animals", "remove_filters",
 })
 PAYLOAD_ENTITIES = frozenset({"need", "place", "age", "public", "modality", "time", "lat", "lon"})
 PAYLOAD_PATTERN = re.compile(r"/([a-z_]{1,64})(\{.*\})?", re.DOTALL)
@@ -162,14 +162,25 @@ class SearchEcho(BaseModel):
     radius_km: float | None = None
 
 
+class Call(BaseModel):
+    """Un numéro que l'assistant conseille : la page en fait un bouton d'appel (jamais du texte lu)."""
+
+    number: str = Field(pattern=r"^[0-9]{2,10}$")
+    name: str = Field(max_length=100)
+    kind: Literal["tel", "sms"] = "tel"
+
+
 class Results(BaseModel):
-    search: SearchEcho
+    """La partie structurée d'une réponse : une liste de lieux et/ou les numéros à appeler."""
+
+    search: SearchEcho | None = None
     total: int = 0
     structures: list[Card] = Field(default_factory=list, max_length=60)
+    calls: list[Call] = Field(default_factory=list, max_length=8)
 
 
 class BotMessage(BaseModel):
-    """Un message de l'assistant : texte, boutons de réponse rapide, et/ou liste de lieux."""
+    """Un message de l'assistant : texte, boutons de réponse rapide, et/ou liste de lieux et numéros."""
 
     text: str | None = Field(default=None, max_length=20_000)
     buttons: list[Button] | None = None

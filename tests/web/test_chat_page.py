@@ -28,7 +28,16 @@ def scripted(base: str):
                 {"recipient_id": "x", "custom": payload},
             ], 0.0
         if "mourir" in message:
-            return 200, [{"recipient_id": "x", "text": "Appelez le 3114, maintenant : c'est gratuit, 24 h/24. En danger immédiat : 15 ou 112."}], 0.0
+            calls = [{"number": n, "name": "", "kind": "tel"} for n in ("3114", "15", "112")]
+            return 200, [
+                {"recipient_id": "x", "text": "Appelez le 3114, maintenant : c'est gratuit, 24 h/24. En danger immédiat : 15 ou 112."},
+                {"recipient_id": "x", "custom": {"calls": calls}},
+            ], 0.0
+        if "faim" in message:  # a food result whose text holds « 15, rue … » and « appelez » but no advised number
+            food = {**payload, "structures": [{**payload["structures"][0], "address": "15, rue de Laghouat, 75018 Paris"}]}
+            text = ("Voici le lieu pour « manger » près de Paris 18e :\n\n1. Restaurant solidaire\n15, rue de Laghouat\n"
+                    "Horaires inconnus · appelez avant de vous déplacer\n\nAu 17 avenue de Clichy, un autre lieu ouvre lundi.")
+            return 200, [{"recipient_id": "x", "text": text}, {"recipient_id": "x", "custom": food}], 0.0
         return 200, [{"recipient_id": "x", "text": "Que cherchez-vous ? " + INJECTED + "\n\nLa carte : http://127.0.0.1/?category=shower", "buttons": [
             {"title": "Douche", "payload": '/search_service{"need": "douche"}'},
             {"title": "Manger", "payload": '/search_service{"need": "manger"}'},
@@ -122,6 +131,19 @@ def test_should_put_the_call_buttons_of_a_crisis_reply_first(page: Page, chat_se
     calls = reply.locator(".calls a")
     expect(calls).to_have_count(3)
     assert calls.first.get_attribute("href") == "tel:3114"
+
+
+def test_should_make_call_buttons_only_from_the_numbers_the_assistant_sends(page: Page, chat_server, fake_assistant):
+    """« 15, rue … » and « 17 avenue … » in a reply are addresses: no SAMU or police button is drawn from text."""
+    base, _ = chat_server
+    fake_assistant.reply, _ = scripted(base)
+    page.goto(f"{base}/chat")
+    say(page, "jai faim")
+    reply = bot_replies(page).nth(1)
+    expect(reply.locator(".card")).to_have_count(1)
+    expect(reply).to_contain_text("17 avenue de Clichy")
+    assert reply.locator(".calls a").count() == 0
+    assert reply.locator("a[href='tel:15'], a[href='tel:17']").count() == 0
 
 
 def test_should_send_the_browser_position_as_the_share_location_payload(browser: Browser, chat_server, fake_assistant):

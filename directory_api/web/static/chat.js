@@ -21,7 +21,11 @@
   var liveMap = null;
   var leaflet = null;
   // Numbers a person in danger can call (or text) at once: shown as buttons under the message naming them.
-  var CALLS = { "3114": "tel", "3919": "tel", "119": "tel", "115": "tel", "112": "tel", "15": "tel", "17": "tel", "114": "sms" };
+  // The numbers offered under an error (the assistant could not answer): declared here, not read from text.
+  var ERROR_CALLS = [
+    { number: "112", name: "Urgences" }, { number: "15", name: "SAMU" }, { number: "17", name: "Police secours" },
+    { number: "115", name: "Samu social" }, { number: "3919", name: "Violences Femmes Info" },
+    { number: "3114", name: "Prévention du suicide" }];
 
   function newSender() {
     var bytes = new Uint8Array(16);
@@ -71,23 +75,18 @@
     return p ? p[3] + "/" + p[2] + "/" + p[1] : null;
   }
 
-  function callButtons(text) {
-    var found = [];
-    text.split(/\n{2,}/).forEach(function (para) {
-      if (!/appel|urgence|danger|sms/i.test(para)) return;
-      var re = /(^|[^\d])(3114|3919|119|115|112|114|15|17)(?!\d)/g;
-      var m;
-      while ((m = re.exec(para)) && found.length < 4) {
-        // not a piece of a longer phone number (« 01 42 15 17 … »)
-        if (found.indexOf(m[2]) < 0 && !/\d\s$/.test(para.slice(0, m.index + m[1].length))) found.push(m[2]);
-      }
-    });
-    if (!found.length) return null;
+  // Call buttons come only from structured data: the numbers the assistant sends as « calls » (never numbers
+  // read in its text: « 15, rue de Laghouat » is an address, not the SAMU).
+  function callButtons(calls) {
+    var valid = (calls || []).filter(function (c) { return c && /^[0-9]{2,10}$/.test(c.number); }).slice(0, 4);
+    if (!valid.length) return null;
     var box = el("p", "calls");
-    found.forEach(function (number) {
-      var sms = CALLS[number] === "sms";
-      var a = el("a", "call", (sms ? "SMS au " : "Appeler le ") + number);
-      a.href = (sms ? "sms:" : "tel:") + number;
+    valid.forEach(function (c) {
+      var sms = c.kind === "sms";
+      var shown = c.number.length === 10 ? c.number.replace(/(\d)(\d{3})(\d{2})(\d{2})(\d{2})/, "$1 $2 $3 $4 $5") : c.number;
+      var a = el("a", "call", (sms ? "SMS au " : "Appeler le ") + shown);
+      a.href = (sms ? "sms:" : "tel:") + c.number;
+      if (c.name) a.title = c.name;
       box.appendChild(a);
     });
     return box;
@@ -147,9 +146,9 @@
           lines(p, para);
           li.appendChild(p);
         });
-        var calls = callButtons(m.text);
-        if (calls) li.appendChild(calls);
       }
+      var calls = m.custom && callButtons(m.custom.calls);
+      if (calls) li.appendChild(calls);
       (m.buttons || []).forEach(function (b) { buttons.push(b); });
     });
     firstRank = firstRank || 1;
@@ -253,8 +252,7 @@
     var p = el("p");
     lines(p, text);
     li.appendChild(p);
-    var calls = callButtons(text);
-    if (calls) li.appendChild(calls);
+    li.appendChild(callButtons(ERROR_CALLS));
     logEl.appendChild(li);
     li.scrollIntoView({ block: "start" });
   }

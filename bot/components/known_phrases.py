@@ -1,0 +1,87 @@
+"""Phrases whose meaning is fixed, read after DIET and before the safety net: a Région programme named
+by its name (the `names` of bot/facts/*.yml), « le 115 ne répond pas », a question about animals, and
+« tous les lieux » to remove the filters. DIET never saw these intents in training: they exist so that
+such a message is never a guess (and never « pas compris »). A crisis intent is never replaced, and the
+safety net after this component has the last word.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from components.safety_net import normalise
+
+FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    "shelter_unreachable": (
+        r"\b115\b.{0,30}\b(repond|decroche|rep|reponds?)\w* (pas|plus|jamais)\b",
+        r"\b115\b.{0,30}\b(ne|n) (repond|decroche)",
+        r"\b115\b.{0,25}\b(occupe|sonne dans le vide|sature|injoignable|pas de place|plus de place|complet)\b",
+        r"\b(pas|plus) de place\b.{0,20}\b115\b",
+        r"\b(appele|apelle|appelle|appel|tente) (le )?115\b.{0,40}\b(rien|personne|pas de reponse|toute la (nuit|journee)|\d+ fois)\b",
+    ),
+    "ask_animals": (
+        r"\b(accepte|acceptent|prennent|prend|admis|autorise|autorises|ok|possible)\w*\b.{0,25}\b(chiens?|chiennes?|chats?|animaux|animal|toutou)\b",
+        r"\b(chiens?|chiennes?|chats?|animaux|animal)\b.{0,25}\b(accepte|acceptes|admis|autorise|interdit)\w*\b",
+        r"\bavec (mon|ma|un|une|mes) (chien|chienne|chat|chats|chiens|toutou)\b.{0,30}\b(c est|cest|possible|ok|peux|peut|on peut)\b.{0,20}\?",
+    ),
+    "remove_filters": (
+        r"\b(tous les lieux|tout les lieux|sans (les |ce |ces )?filtres?|enleve\w* (le |les |ce |ces )?filtres?|"
+        r"pas forcement (gratuit|anonyme|ouvert)\w*|meme (payant|pas gratuit|ferme)\w*|peu importe (le prix|l age|les horaires))\b",
+    ),
+}
+COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in PHRASES.items()}
+
+
+@lru_cache(maxsize=1)
+def programme_patterns() -> list[re.Pattern[str]]:
+    patterns = []
+    for path in sorted(FACTS_DIR.glob("*.yml")):
+        fact = yaml.safe_load(path.read_text(encoding="utf-8"))
+        patterns += [re.compile(p) for p in fact.get("names", [])]
+    return patterns
+
+
+def phrase_intent(text: str) -> str | None:
+    normalised = normalise(text)
+    for intent, patterns in COMPILED.items():
+        if any(p.search(normalised) for p in patterns):
+            return intent
+    if any(p.search(normalised) for p in programme_patterns()):
+        return "faq_region_programme"
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class KnownPhrases(GraphComponent):
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> KnownPhrases:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            current = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
+            if current.startswith("crisis_") or text.startswith("/"):
+                continue
+            intent = phrase_intent(text)
+            if intent:
+                override = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
+                message.set(INTENT, override, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+        return messages
