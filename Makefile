@@ -24,7 +24,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help venv web-assets tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot audit clean
+.PHONY: help venv web-assets tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot eval-bot audit clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
@@ -112,6 +112,10 @@ bench-engines: venv
 
 bench-bot: venv bot-model
 	$(BOT_VENV)/bin/python bench/bot_bench.py
+
+# End-to-end scores on the independent evaluation set (bot/tests/eval/, frozen): docs/benchmarks.md.
+eval-bot: venv bot-model index
+	cd bot && .venv/bin/python scripts/evaluate.py --start
 
 # Known vulnerabilities in both lockfiles (pip-audit); needs the vulnerability database online, which
 # this project's CI machine cannot reach (docs/reliability.md).

@@ -87,8 +87,8 @@ BRANCHES: tuple[Branch, ...] = (
     ),
     Branch(FOOD, None, "Appelez le 115 ou la mairie de votre commune (CCAS) : ils connaissent les distributions proches.",
            nothing_calls=("115",)),
-    Branch(HEALTH, None, "Pour un avis médical, appelez le 15 en urgence ; sinon la permanence de soins (PASS) de l'hôpital le plus proche.",
-           nothing_calls=("15",)),
+    # No « Appeler le 15 » button here: the person looks for care, not an ambulance (the text says when).
+    Branch(HEALTH, None, "Pour un avis médical, appelez le 15 en urgence ; sinon la permanence de soins (PASS) de l'hôpital le plus proche."),
 )
 
 DEFAULT_WHEN_NOTHING = "La mairie de votre commune (CCAS) peut vous orienter ; pour un hébergement d'urgence, le 115."

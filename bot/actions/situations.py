@@ -12,9 +12,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import fold
-from actions.helplines import calls_payload
 
 ANIMAL = re.compile(r"\b(chiens?|chiennes?|chats?|chatons?|chiots?|animaux|animal|toutou)\b")
+ANIMAL_NEEDS = frozenset({"animal_assitance", "vet_care"})
 ILL = re.compile(r"\b(malade|blesse|blessee|vomit|boite|saigne|veto|veterinaire|soigner)\b")
 # Where to go when the 115 does not answer: night shelters (haltes de nuit), then day centres.
 UNREACHABLE_NEED = "halte de nuit accueil de jour"
@@ -23,6 +23,12 @@ CONTEXT_SLOTS = ("age", "publics", "modalities", "time")
 
 def mentions_animal(text: str) -> bool:
     return bool(ANIMAL.search(fold(text)))
+
+
+def animal_is_context(text: str) -> bool:
+    """« avec mon chien »: the animal comes along, it is not the need (unless it is ill or hurt)."""
+    folded = fold(text)
+    return bool(ANIMAL.search(folded)) and not ILL.search(folded)
 
 
 ANIMAL_NOTE = (
@@ -48,7 +54,7 @@ class ActionShelterUnreachable(Action):
             "se doucher) ; les maraudes passent le soir, les accueils de jour savent où les trouver. "
             "Si quelqu'un est en danger à cause du froid : 15 ou 112."
         )
-        dispatcher.utter_message(json_message=calls_payload(["15", "112"]))
+        # No call button here: the person has just tried the 115, and the 15 is for danger only (said above).
         return [SlotSet("need", UNREACHABLE_NEED), FollowupAction("search_form")]
 
 

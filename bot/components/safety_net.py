@@ -5,8 +5,9 @@ the classifier guessed something else (a search, a fallback) or the phrase is bu
 Deliberately narrow: first-person or present-danger phrases only, never a word that also names a
 service people search for (« violences », « psy », « urgences »). A symptom counts only with what makes it
 an emergency (bleeding that is heavy or makes dizzy, fever or strong pain after an IVG or a birth, pills
-already swallowed). It never depends on the classifier's confidence. A message the classifier already
-took for a crisis keeps its intent, except for a medical emergency the net finds: that one comes first.
+already swallowed). It never depends on the classifier's confidence. When the net finds a crisis it has the last word (the
+classifier once gave the 119 to « je pense à avaler tous mes médicaments »); a crisis only the classifier
+sees is kept (safety first).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_child", (r"\b(touche|touchait|caresse|tripote)\w*\b.{0,15}\b(ma|mon|la|le|une|un|sa|son) (fille|fils|enfant|petite?|niece|neveu|gamine?)\b",)),
     ("crisis_violence", (r"\b(me|m) (frappe|frappent|bat|battent|tabasse|tabassent|cogne|cognent|tape|tapent|etrangle|viole|violent|"
                          r"agresse|agressent|menace|menacent|poursuit|poursuivent)\b(?! sur les nerfs)",)),
-    ("crisis_violence", (r"\bm a (frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
+    ("crisis_violence", (r"\bm a (encore |deja |souvent |meme )?(frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
     ("crisis_violence", (r"\b(j ai ete|je me suis fait|je me suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
     # Outside in the cold with children: the 115, and the 15 if someone is in danger.
     ("crisis_cold", (OUTSIDE, r"\b(avec|et) (mes|mon|ma|les|un|une|deux|trois|2|3) .{0,12}" + CHILD)),
@@ -144,8 +145,8 @@ class SafetyNet(GraphComponent):
             intent = message.get(INTENT) or {}
             crisis = crisis_in(message.get(TEXT) or "")
             classified = str(intent.get(INTENT_NAME_KEY) or "")
-            if classified.startswith("crisis_") and crisis != "crisis_medical":
-                continue
+            if classified.startswith("crisis_") and crisis is None:
+                continue  # the classifier's crisis stands: safety first
             if crisis and crisis != classified:
                 override = {INTENT_NAME_KEY: crisis, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != crisis]
