@@ -47,7 +47,9 @@ BRANCHES: tuple[Branch, ...] = (
         "En danger immédiat : appelez le 17 (ou le 112, ou SMS au 114). Violences Femmes Info : 3919, "
         "gratuit, anonyme, 24 h/24.",
         "Appelez le 3919 (Violences Femmes Info, gratuit, anonyme, 24 h/24) ; en danger immédiat, le 17.",
-        ("17", "112", "114", "3919"),
+        # A search for support (not a crisis, which actions/crisis.py answers with the 17 first): the
+        # listening line first, the 17 for immediate danger.
+        ("3919", "17", "112", "114"),
         ("3919", "17"),
     ),
     Branch(
@@ -69,7 +71,7 @@ BRANCHES: tuple[Branch, ...] = (
         MENTAL_HEALTH,
         "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24).",
         "Vous pouvez appeler le 3114 (prévention du suicide, 24 h/24) ou en parler à un médecin.",
-        ("3114",),
+        (),  # said in the text; a call button on every search for a psychologist would alarm (evaluation set)
         ("3114",),
     ),
     Branch(

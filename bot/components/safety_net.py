@@ -101,13 +101,16 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_suicide", (r"\b(idees noires|parle de (mourir|se suicider|en finir|se tuer)|plus l interet de (continuer|vivre)|vois plus d issue|"
                         r"vaut mieux que (j en|je) finisse|me laisser mourir|que (j en|je) finisse|que je disparaisse|mieux sans moi|"
                         r"decision d en finir|plus la force de vivre|plus gout a la vie)\b",)),
-    ("crisis_child", (PARENT + r".{0,20}\b(me|m) (frappe|bat|tape|cogne|tabasse|viole|touche)\b",)),
+    ("crisis_child", (PARENT + r".{0,20}\b(me|m) (frappe|frappent|bat|battent|tape|tapent|cogne|cognent|tabasse|tabassent|viole|touche|touchent)\b",)),
     ("crisis_child", (r"\b(frappe|bat|tape|secoue|cogne) (mon|ma|mes|les|le|la|son|sa|ses) " + CHILD,)),
     ("crisis_child", (r"\b(touche|touchait|caresse|tripote)\w*\b.{0,15}\b(ma|mon|la|le|une|un|sa|son) (fille|fils|enfant|petite?|niece|neveu|gamine?)\b",)),
     ("crisis_violence", (r"\b(me|m) (frappe|frappent|bat|battent|tabasse|tabassent|cogne|cognent|tape|tapent|etrangle|viole|violent|"
                          r"agresse|agressent|menace|menacent|poursuit|poursuivent)\b(?! sur les nerfs)",)),
     ("crisis_violence", (r"\bm a (encore |deja |souvent |meme )?(frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
-    ("crisis_violence", (r"\b(j ai ete|je me suis fait|je me suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
+    ("crisis_violence", (r"\b(j ai ete|jai ete|g ete|je me suis fait|je me suis faite|jme suis fait|jme suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
+    # Violence happening now to someone, or the aggressor at the door.
+    ("crisis_violence", (r"\b(se fait|se font|en train de se faire) (frapper|tabasser|agresser|violer|battre)\b",)),
+    ("crisis_violence", (r"\b(il|elle) (cogne|frappe|tape) (contre|a|sur) (la|ma) porte\b|\b(il|elle) me cherche partout\b|\bm a (forcee?|forcer)\b",)),
     # Outside in the cold with children: the 115, and the 15 if someone is in danger.
     ("crisis_cold", (OUTSIDE, r"\b(avec|et) (mes|mon|ma|les|un|une|deux|trois|2|3) .{0,12}" + CHILD)),
     ("crisis_cold", (OUTSIDE, r"\b(froid|gele|gel|neige|caille|glacial|moins \d+|\d+ degres)\b")),
