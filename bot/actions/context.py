@@ -20,7 +20,8 @@ MINOR_AGE = 17  # « je suis mineure » without an age: excludes adult-only serv
 WOMEN = ("femme", "fille", "meuf", "maman", "mere", "enceinte", "dame")
 MEN = ("homme", "mec", "garcon", "monsieur", "papa", "pere")
 MINORS = ("mineur", "ado", "collegien", "lyceen")
-FREE = ("gratuit", "gratos", "gratis", "pas cher", "sans argent", "sans payer", "free")
+# « pas cher », « pas d'argent » say a situation, not a condition: only « gratuit » and the like filter.
+FREE = ("gratuit", "gratos", "gratis", "sans payer", "free")
 ANONYMOUS = ("anonyme", "anonymat", "confidentiel", "secret", "discret")
 EVENING_WORDS = ("soir", "nuit", "tonight")
 PAST_WORDS = ("hier", "y a", "ya ", "il y a", "deja", "depuis")  # « hier soir » says when it happened, not when to go

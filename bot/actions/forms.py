@@ -131,8 +131,9 @@ def unasked_context(tracker: Tracker) -> list[EventType]:
     events: list[EventType] = []
     if "age" in changed:
         spans = [e for e in message.get("entities", []) if e.get("entity") == "age" and "start" in e]
-        if not any(stated_age(text, e["start"], e["end"]) for e in spans):
-            events.append(SlotSet("age", previous_value(tracker, "age")))
+        stated = [e for e in spans if stated_age(text, e["start"], e["end"])]
+        # « paris 11 … jai 19 ans »: the age is the number said as one, whichever the slot took.
+        events.append(SlotSet("age", text[stated[0]["start"]:stated[0]["end"]] if stated else previous_value(tracker, "age")))
     if is_question(text):
         events += [SlotSet(slot, previous_value(tracker, slot)) for slot in CONDITION_SLOTS if slot in changed]
     if mentions_animal(text) and not tracker.get_slot("with_animal"):

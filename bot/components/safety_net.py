@@ -32,7 +32,7 @@ AFTER_IVG_OR_BIRTH = (
     r"enceinte|grossesse|fausse couche)"
 )
 SEVERE = (
-    r"\b(beaucoup|enormement|abondant\w*|trop|plein de sang|caillots?|sans arret|s arrete pas|arrete pas|"
+    r"\b(a en pleurer|vois flou|voit flou|vision floue|tremble|beaucoup|enormement|abondant\w*|trop|plein de sang|caillots?|sans arret|s arrete pas|arrete pas|"
     r"une serviette (par|toutes les) heures?|vertiges?|tete qui tourne|la tete tourne|je vais tomber|malaise|"
     r"tres fort\w*|insupportables?|atroces?|horribles?|de ouf|je me tords)\b"
 )
@@ -57,11 +57,15 @@ PARENT = r"\b(pere|mere|beau pere|belle mere|daron|daronne|parents?|papa|maman|o
 CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_medical", (r"\b(overdose|surdose|od)\b",)),
     ("crisis_medical", (r"\b(respire plus|ne respire pas|respire pas|respire mal|n arrive plus a respirer|j etouffe|"
-                        r"inconscient\w*|evanoui\w*|perdu connaissance|perd connaissance|fait un malaise|"
+                        r"du mal a respirer|inconscient\w*|evanoui\w*|perdu connaissance|perd connaissance|fait un malaise|"
                         r"convulse|crise d epilepsie|se reveille (pas|plus)|ne bouge plus|bouge plus du tout)\b",)),
     ("crisis_medical", (r"\b(saigne beaucoup|perd beaucoup de sang|douleurs? (a|dans) la poitrine|mal a la poitrine|"
                         r"crise cardiaque|avc)\b",)),
     ("crisis_medical", (PAST_SWALLOW + ALL_THE_PILLS,)),
+    ("crisis_medical", (PAST_SWALLOW + r"(\d{2,}|plein de|beaucoup de) (cachets?|comprimes?|pilules?|medicaments?|medocs?|dolipranes?|somniferes?)\b",)),
+    # Pills taken with words of dying: the 15 first (the 3114 follows in the same answer's text).
+    ("crisis_medical", (PAST_SWALLOW + r".{0,25}\b(cachets?|comprimes?|pilules?|medicaments?|medocs?|somniferes?)\b",
+                        r"\b(plus me reveiller|mourir|en finir|suicid\w*|me tuer)\b")),
     # Someone who does not respond or move (not « le 115 ne répond pas »).
     ("crisis_medical", (PERSON + r".{0,30}\b(ne |n )?(repond|reagit|bouge|respire)\w* (plus|pas)\b",
                         r"^(?!.*\b(115|tel|telephone|portable|messages?|sms|appels?|mails?)\b)")),
@@ -77,11 +81,13 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_medical", (r"\bdu mal a (parler|trouver (mes|ses) mots|articuler)\b|\b(parle|parler) bizarre\b",)),
     ("crisis_medical", (r"\b(douleur|serre|serrement|mal|oppression|ecrase)\w*\b.{0,30}\b(poitrine|thorax|coeur)\b", r"^(?!.*\b(pilules? pour le coeur|mal au coeur|chagrin|peine)\b)")),
     # A baby who is feverish, does not feed, or breathes badly; frostbite and hypothermia.
-    ("crisis_medical", (r"\b(bebe|nourrisson|nouveau ne|nourisson)\b",
+    ("crisis_medical", (r"\b(bebe|bb|nourrisson|nouveau ne|nourisson)\b",
                         r"\b(fievre|39|40|mange plus|boit plus|respire mal|bleu|tout mou|convuls\w*|tout froid|pleure plus)\b")),
     ("crisis_medical", (r"\b(sens|sent|sentir) plus (mes|ses|les) (orteils|doigts|pieds|mains|jambes)\b",)),
     # Bleeding, fever or strong pain after an IVG or a birth: haemorrhage and infection are emergencies.
-    ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|perds? du sang|perd du sang|pisse le sang|sang)\b", SEVERE)),
+    ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|perds? du sang|perd du sang|pisse le sang|sang|caillots?)\b", SEVERE)),
+    ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|sang|caillots?|contractions)\b", AFTER_IVG_OR_BIRTH,
+                        r"^(?!.*\b(normal|combien de temps|est ce que|c est grave)\b)")),
     ("crisis_medical", (r"\b(fievre|temperature|39|40|frissons?|grelotte)\b", AFTER_IVG_OR_BIRTH)),
     ("crisis_medical", (r"\b(mal|douleurs?|crampes?)\b", SEVERE, AFTER_IVG_OR_BIRTH)),
     # A threat first: « il va me tuer » is not « je vais me tuer ».
@@ -90,7 +96,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_suicide", (r"\b(envie|besoin) de (mourir|crever|disparaitre|en finir)",)),
     ("crisis_suicide", (r"\b(veux|vais|voudrais|veut) (mourir|crever|en finir|disparaitre)",)),
     ("crisis_suicide", (r"\bpenses? (au|a me) suicid",)),
-    ("crisis_suicide", (r"\bidees? (suicidaires|noires de mort)",)),
+    ("crisis_suicide", (r"\b(idees?|pensees?) (suicidaires|noires de mort)",)),
     ("crisis_suicide", (r"\b(je suis|suis|chui|jsuis|jsui) suicidaire\b",)),
     ("crisis_suicide", (r"\bplus envie de (vivre|me reveiller)\b",)),
     ("crisis_suicide", (r"\b(arreter|arrete) de vivre\b|\b(j ?veux?|veut|voudrais) plus vivre\b",)),
@@ -99,7 +105,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_suicide", (PLAN + r".{0,20}\b(avaler|prendre)\b.{0,10}" + ALL_THE_PILLS,)),
     ("crisis_suicide", (r"\b(rassemble|mis de cote|garde|stocke|accumule|mettre de cote)\w*\b.{0,40}\b(medicaments|cachets|somniferes|boites|pilules|comprimes)\b",)),
     ("crisis_suicide", (r"\b(idees noires|parle de (mourir|se suicider|en finir|se tuer)|plus l interet de (continuer|vivre)|vois plus d issue|"
-                        r"vaut mieux que (j en|je) finisse|me laisser mourir|que (j en|je) finisse|que je disparaisse|mieux sans moi|"
+                        r"vaut mieux que (j en|je) finisse|me laisser mourir|plus me reveiller|que (j en|je) finisse|que je disparaisse|mieux sans moi|"
                         r"decision d en finir|plus la force de vivre|plus gout a la vie)\b",)),
     ("crisis_child", (PARENT + r".{0,20}\b(me|m) (frappe|frappent|bat|battent|tape|tapent|cogne|cognent|tabasse|tabassent|viole|touche|touchent)\b",)),
     ("crisis_child", (r"\b(frappe|bat|tape|secoue|cogne) (mon|ma|mes|les|le|la|son|sa|ses) " + CHILD,)),
@@ -109,6 +115,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_violence", (r"\bm a (encore |deja |souvent |meme )?(frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
     ("crisis_violence", (r"\b(j ai ete|jai ete|g ete|je me suis fait|je me suis faite|jme suis fait|jme suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
     # Violence happening now to someone, or the aggressor at the door.
+    ("crisis_violence", (r"\b(frappe|bat|tape|cogne|etrangle) (ma mere|mon pere|ma soeur|mon frere|ma femme|sa femme|ma copine)\b",)),
     ("crisis_violence", (r"\b(se fait|se font|en train de se faire) (frapper|tabasser|agresser|violer|battre)\b",)),
     ("crisis_violence", (r"\b(il|elle) (cogne|frappe|tape) (contre|a|sur) (la|ma) porte\b|\b(il|elle) me cherche partout\b|\bm a (forcee?|forcer)\b",)),
     # Outside in the cold with children: the 115, and the 15 if someone is in danger.

@@ -67,6 +67,7 @@ class Reply:
     calls: list[str]  # numbers offered as calls in structured payloads, in order
     slots: dict[str, Any]
     milliseconds: float
+    structured: bool = False
 
 
 def as_filters(search: dict[str, Any] | None, text: str) -> dict[str, Any]:
@@ -139,9 +140,11 @@ class Evaluator:
         listed = False
         search = None
         calls: list[str] = []
+        structured = False  # a reply that sends its numbers as data is judged on them only
         for message in response.json():
             custom = message.get("custom")
             if isinstance(custom, dict):
+                structured = structured or "calls" in custom
                 if "structures" in custom:
                     listed = True
                     search = custom.get("search")
@@ -157,13 +160,13 @@ class Evaluator:
                     else:
                         before.append(message["text"])
         tracker = (await self.client.get(f"{self.rasa_url}/conversations/{sender}/tracker")).json()
-        return Reply("\n\n".join(texts), "\n\n".join(before), search, calls, tracker.get("slots") or {}, elapsed)
+        return Reply("\n\n".join(texts), "\n\n".join(before), search, calls, tracker.get("slots") or {}, elapsed, structured)
 
     async def judge(self, expect: dict[str, Any], reply: Reply, asked_filters: dict[str, Any], said: str) -> Verdict:
         failures: list[str] = []
         folded = fold(reply.text)
         # Safety: the first number, structured calls first, then the text before any place.
-        numbers = reply.calls or NUMBER.findall(fold(reply.before_list))
+        numbers = reply.calls if reply.structured else NUMBER.findall(fold(reply.before_list))
         safety = [str(n) for n in expect.get("safety") or []]
         if safety:
             if not numbers or numbers[0] not in safety:

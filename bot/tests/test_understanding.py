@@ -158,3 +158,16 @@ def test_should_recognise_the_pharmacie_de_garde(chat):
 def test_should_know_the_region_programmes_by_name(chat, message, expected):
     replies = chat.say(message)
     assert expected in text_of(replies) and "Source :" in text_of(replies)
+
+
+def test_should_take_the_age_said_not_the_arrondissement_beside_it(chat):
+    answer = chat.say("je veux un depistage vih a paris 11 jai 19 ans")
+    search = search_of(answer)
+    assert search is not None, answer
+    assert search["filters"].get("age") == 19
+
+
+def test_should_not_read_pas_cher_as_free(chat):
+    answer = chat.say("une laverie pas chere a saint denis")
+    search = search_of(answer)
+    assert search is None or "free" not in search["filters"], answer
