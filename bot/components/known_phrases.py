@@ -17,10 +17,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.safety_net import normalise
+from components.safety_net import normalise, set_intent
 
 FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
 
@@ -80,8 +80,5 @@ class KnownPhrases(GraphComponent):
                 continue
             intent = phrase_intent(text)
             if intent:
-                override = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
-                message.set(INTENT, override, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+                set_intent(message, intent)
         return messages

@@ -142,6 +142,14 @@ def crisis_in(text: str) -> str | None:
     return None
 
 
+def set_intent(message: Message, intent: str) -> None:
+    """Gives the message this intent, certain, first in the ranking (the other guesses kept after it)."""
+    override = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
+    message.set(INTENT, override, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNet(GraphComponent):
     @classmethod
@@ -158,8 +166,5 @@ class SafetyNet(GraphComponent):
             if classified.startswith("crisis_") and crisis is None:
                 continue  # the classifier's crisis stands: safety first
             if crisis and crisis != classified:
-                override = {INTENT_NAME_KEY: crisis, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != crisis]
-                message.set(INTENT, override, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+                set_intent(message, crisis)
         return messages

@@ -192,9 +192,9 @@ class Evaluator:
             elif need:
                 failures.append(f"place: no search near {place}")
         asks = expect.get("asks")
-        if (asks == "place" or (need and place is None and not reply.search and "asks" not in expect)) and "ou etes-vous" not in folded:
-            if asks == "place" or not reply.search:
-                failures.append("asks: the place was not asked")
+        wants_place = asks == "place" or (need and place is None and "asks" not in expect and not reply.search)
+        if wants_place and "ou etes-vous" not in folded:
+            failures.append("asks: the place was not asked")
         if asks == "need" and "que cherchez-vous" not in folded:
             failures.append("asks: the need was not asked")
         for group in expect.get("must_mention") or []:
