@@ -69,13 +69,19 @@ class StructureItem(BaseModel):
     distance_m: float | None = None
     phones: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
+    unconfirmed: list[str] = Field(default_factory=list)  # asked conditions the record does not confirm
     opening: Opening
     freshness: Freshness
 
 
 class SearchAnswer(BaseModel):
     total: int
+    unconfirmed_total: int = 0  # of `total`, the places kept although their record does not confirm a filter
     items: list[StructureItem]
+
+    @property
+    def none_confirmed(self) -> bool:
+        return self.total > 0 and self.unconfirmed_total == self.total
 
 
 class StructureQuery(BaseModel):

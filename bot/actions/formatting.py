@@ -7,9 +7,12 @@ from typing import Any
 from actions.directory_client import StructureItem
 
 
-def distance_label(meters: float | None) -> str | None:
+def distance_label(meters: float | None, *, approximate: bool = False) -> str | None:
     if meters is None:
         return None
+    if approximate:
+        # Placed at the commune's centre: metres would be a false precision (« 0 m »).
+        return "dans la commune" if meters < 1000 else f"environ {max(1, round(meters / 1000))} km"
     if meters < 1000:
         return f"{int(round(meters, -1))} m"
     return f"{meters / 1000:.1f} km".replace(".", ",")
@@ -28,7 +31,7 @@ def address_line(item: StructureItem) -> str | None:
 
 
 def structure_text(rank: int, item: StructureItem) -> str:
-    distance = distance_label(item.distance_m)
+    distance = distance_label(item.distance_m, approximate=item.location_precision == "commune")
     lines = [f"{rank}. {item.name}" + (f" — {distance}" if distance else "")]
     address = address_line(item)
     if address:
@@ -38,6 +41,8 @@ def structure_text(rank: int, item: StructureItem) -> str:
     if item.conditions:
         status += " · " + ", ".join(item.conditions)
     lines.append(status)
+    if item.unconfirmed:
+        lines.append("À vérifier : " + ", ".join(item.unconfirmed))
     if item.phones:
         lines.append("Tél : " + " ou ".join(item.phones[:2]))
     if item.freshness.stale and item.freshness.warning:
@@ -53,9 +58,11 @@ def structure_payload(item: StructureItem) -> dict[str, Any]:
         "lat": item.lat,
         "lon": item.lon,
         "distance_m": round(item.distance_m) if item.distance_m is not None else None,
+        "approximate": item.location_precision == "commune",
         "opening": {"status": item.opening.status, "label": item.opening.label},
         "address": address_line(item),
         "phones": item.phones,
         "conditions": item.conditions,
+        "unconfirmed": item.unconfirmed,
         "stale": item.freshness.stale,
     }

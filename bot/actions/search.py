@@ -124,10 +124,17 @@ def send_results(
         lines += safety_lines(plan.categories)
         if plan.with_animal and set(plan.categories) & ANIMAL_RELEVANT:
             lines.append(ANIMAL_NOTE)
-        if plan.context.time_filtered and not context.time_filtered:
+        # The directory keeps the places whose record does not say (after the others): say when no
+        # place near confirms the filters, rather than let a list read as « open » or « free ».
+        if plan.context.time_filtered and (not context.time_filtered or answer.none_confirmed):
             lines.append(
                 "Je ne connais aucun lieu ouvert à ce moment-là près de vous : voici les plus proches, "
                 "vérifiez leurs horaires avant d'y aller."
+            )
+        elif answer.none_confirmed and context.descriptions:
+            lines.append(
+                f"Aucun lieu proche ne confirme être {', '.join(context.descriptions)} : voici les plus proches, "
+                "vérifiez avant d'y aller."
             )
     if widened:
         lines.append(f"Rien de plus proche : j'ai élargi la recherche {scope_text(radius, department)}.")
@@ -135,7 +142,10 @@ def send_results(
         count = len(items)
         lines.append(f"Voici {'le lieu' if count == 1 else f'{count} lieux'} pour « {plan.need_label} » près de {plan.place_label}{filters} :")
         if context.descriptions:
-            lines.append(f"Je n'ai gardé que les lieux {', '.join(context.descriptions)} ; dites « tous les lieux » pour enlever ce filtre.")
+            lines.append(
+                f"D'abord les lieux {', '.join(context.descriptions)}, puis ceux dont la fiche ne le dit pas "
+                "(« À vérifier ») ; dites « tous les lieux » pour enlever ce filtre."
+            )
     else:
         lines.append(f"Autres lieux pour « {plan.need_label} » près de {plan.place_label} :")
     lines += [structure_text(shown_before + i + 1, item) for i, item in enumerate(items)]

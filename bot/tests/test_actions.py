@@ -190,9 +190,14 @@ def test_should_show_other_services_on_more_results():
 def test_should_filter_on_opening_and_say_when_it_cannot():
     dispatcher, _ = search({"categories": ["emergency_contraception"], "need_label": "Contraception d'urgence", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0, "time": ["maintenant"]})
     text = texts(dispatcher)[0]
-    statuses = {s["opening"]["status"] for s in payloads(dispatcher)[0]["structures"]}
-    # Either every service shown is open now, or the answer says none is known to be open.
-    assert statuses == {"open"} or "Je ne connais aucun lieu ouvert" in text
+    structures = payloads(dispatcher)[0]["structures"]
+    statuses = [s["opening"]["status"] for s in structures]
+    # The places known to be open come first, then those of unknown hours, each marked; when none is
+    # known to be open, the answer says so.
+    assert set(statuses) <= {"open", "unknown"}
+    assert statuses == sorted(statuses, key=lambda status: status != "open")
+    assert all("horaires inconnus" in s["unconfirmed"] for s in structures if s["opening"]["status"] == "unknown")
+    assert "open" in statuses or "Je ne connais aucun lieu ouvert" in text
 
 
 def test_should_answer_politely_when_the_directory_is_down(monkeypatch):

@@ -48,17 +48,38 @@ class StructureFilters(BaseModel):
         le=100,
         description="Rayon de recherche en km autour du point (10 km par défaut quand un point est donné).",
     )
-    open_now: bool = Field(default=False, description="Seulement les lieux ouverts maintenant (heure de Paris).")
-    open_at: datetime | None = Field(
-        default=None, description="Seulement les lieux ouverts à cette date et heure (ISO 8601, heure de Paris par défaut)."
+    open_now: bool = Field(
+        default=False,
+        description="Lieux ouverts maintenant (heure de Paris) d'abord, puis ceux aux horaires inconnus ; "
+        "les lieux connus fermés sont écartés.",
     )
-    free: bool | None = Field(default=None, description="`true` : seulement les services gratuits connus comme tels.")
-    anonymous: bool | None = Field(default=None, description="`true` : seulement les services anonymes.")
-    age: int | None = Field(default=None, ge=0, le=120, description="Âge de la personne : exclut les services réservés à d'autres âges.")
+    open_at: datetime | None = Field(
+        default=None,
+        description="Lieux ouverts à cette date et heure (ISO 8601, heure de Paris par défaut), puis ceux aux "
+        "horaires inconnus.",
+    )
+    free: bool | None = Field(
+        default=None, description="`true` : les services gratuits d'abord, puis ceux dont la gratuité n'est pas précisée."
+    )
+    anonymous: bool | None = Field(
+        default=None, description="`true` : les services anonymes d'abord, puis ceux dont l'anonymat n'est pas précisé."
+    )
+    age: int | None = Field(
+        default=None, ge=0, le=120,
+        description="Âge de la personne : exclut les services réservés à d'autres âges ; ceux qui le précisent d'abord.",
+    )
     gender: Gender | None = Field(
         default=None, description="`women` ou `men` : exclut les services réservés à l'autre public."
     )
-    pmr: bool | None = Field(default=None, description="`true` : seulement les lieux accessibles en fauteuil roulant.")
+    pmr: bool | None = Field(
+        default=None,
+        description="`true` : les lieux accessibles en fauteuil roulant d'abord, puis ceux dont l'accès n'est pas précisé.",
+    )
+    strict: bool = Field(
+        default=False,
+        description="`true` : seulement les lieux dont la fiche confirme chaque condition demandée "
+        "(gratuit, anonyme, accessible, public, âge, ouvert).",
+    )
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}$", description="Langue parlée (code ISO 639, ex. `ar`, `en`)."
     )

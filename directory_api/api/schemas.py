@@ -45,6 +45,11 @@ class StructureItem(BaseModel):
         description="Conditions clés, en français (« Gratuit », « Anonyme », « Sans rendez-vous », "
         "« Sur orientation (115, SIAO ou travailleur social) »…) ; vide quand la source n'en dit rien."
     )
+    unconfirmed: list[str] = Field(
+        default_factory=list,
+        description="Conditions demandées que la fiche ne confirme pas (« gratuité non précisée », "
+        "« horaires inconnus »…) : le lieu est gardé, après ceux qui les confirment.",
+    )
     opening: OpeningOut
     freshness: Freshness
     quality: Quality = Field(description="Complétude et fraîcheur de la fiche (score de 0 à 1).")
@@ -71,11 +76,17 @@ class QueryEcho(BaseModel):
     text_categories: list[str] = Field(description="Besoins reconnus dans le texte `q`.")
     text_terms: list[str] = Field(description="Mots de `q` cherchés dans les noms et descriptions.")
     open_at: datetime | None
+    strict: bool = Field(default=False, description="Lieux sans confirmation des conditions écartés.")
     sort: str
 
 
 class SearchResponse(BaseModel):
     total: int
+    unconfirmed_total: int = Field(
+        default=0,
+        description="Parmi `total`, lieux gardés sans que leur fiche confirme une condition demandée "
+        "(gratuit, anonyme, accessible, public, âge, ouvert) ; ils viennent après les autres.",
+    )
     items: list[StructureItem]
     facets: dict[str, dict[str, int]]
     query: QueryEcho

@@ -18,7 +18,8 @@ from directory_api.geography.gazetteer import Gazetteer, Place
 from directory_api.models import Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
 from directory_api.quality import quality
-from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult
+from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult, facet_counts
+from directory_api.search.conditions import UNCONFIRMED_LABELS, unconfirmed
 from directory_api.search.understanding import TermMatcher, Vocabulary, understand
 from directory_api.taxonomy import Taxonomy
 
@@ -113,22 +114,81 @@ class DirectoryService:
         query, echo = self.build_query(
             params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
         )
-        result: SearchResult = self.backend.search(query)
+        result, unconfirmed_total = self._search_by_condition(query, strict=params.strict)
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
         return SearchResponse(
             total=result.total,
-            items=[self.item(hit, now) for hit in result.hits],
+            unconfirmed_total=unconfirmed_total,
+            items=[self.item(hit, now, query) for hit in result.hits],
             facets=result.facets,
-            query=echo,
+            query=echo.model_copy(update={"strict": params.strict}),
         )
 
     def export(self, params: StructureFilters, limit: int) -> tuple[list[StructureItem], QueryEcho]:
         query, echo = self.build_query(params, limit=limit)
-        hits = self.backend.search(query).hits
+        hits = self._search_by_condition(query, strict=params.strict)[0].hits
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
-        return [self.item(hit, now) for hit in hits], echo
+        return [self.item(hit, now, query) for hit in hits], echo.model_copy(update={"strict": params.strict})
+
+    def _search_by_condition(self, query: SearchQuery, *, strict: bool) -> tuple[SearchResult, int]:
+        """Places known to meet the asked conditions, then (unless `strict`) places whose record does
+        not say, as one list paged across both; and how many of the second kind there are."""
+        known = self._diversified_search(query)
+        if strict or not query.has_conditions:
+            return known, 0
+        # The second list starts where the first one ends, on this page or a later one.
+        shown = len(known.hits)
+        unknown = self._diversified_search(
+            query.model_copy(
+                update={
+                    "condition_match": "unknown",
+                    "offset": max(0, query.offset - known.total),
+                    "limit": query.limit - shown,
+                }
+            )
+        )
+        facets = {
+            name: facet_counts(
+                (
+                    (key, known.facets.get(name, {}).get(key, 0) + unknown.facets.get(name, {}).get(key, 0))
+                    for key in {*known.facets.get(name, {}), *unknown.facets.get(name, {})}
+                ),
+                by_count=name != "department",
+            )
+            for name in {*known.facets, *unknown.facets}
+        }
+        merged = SearchResult(total=known.total + unknown.total, hits=[*known.hits, *unknown.hits], facets=facets)
+        return merged, unknown.total
+
+    def lanes(self, query: SearchQuery) -> list[str]:
+        """The kinds of place a result list alternates between: the children of a broad category asked
+        (« Alimentation »: meals, parcels, groceries... and fountains), in the taxonomy's order, or the
+        several categories asked. None when the text ranks the results or one kind is asked."""
+        asked = query.categories or query.text_categories
+        if query.text_tokens or query.name_tokens or (query.categories and query.text_categories):
+            return []
+        lanes = list(dict.fromkeys(child for cid in asked for child in (self.taxonomy.children(cid) or [cid])))
+        return lanes if len(lanes) > 1 else []
+
+    def _diversified_search(self, query: SearchQuery) -> SearchResult:
+        """One search, the results taken in turn from each lane (see `lanes`), so that the most numerous
+        kind (1,400 drinking fountains) does not push the others (50 meals) off the page."""
+        lanes = self.lanes(query)
+        if not lanes:
+            return self.backend.search(query)
+        overall = self.backend.search(query.model_copy(update={"limit": 0}))
+        wanted = query.offset + query.limit
+        # Each lane is the asked list AND the lane (the engines match the two lists separately), so a
+        # lane keeps what the broad search keeps (pharmacies stay out of « santé sexuelle »).
+        other = "text_categories" if query.categories else "categories"
+        per_lane = [
+            self.backend.search(query.model_copy(update={other: [lane], "offset": 0, "limit": wanted})).hits
+            for lane in lanes
+        ]
+        page = interleave(per_lane, wanted)[query.offset :]
+        return SearchResult(total=overall.total, hits=page, facets=overall.facets)
 
     def _count(self, params: StructureFilters, echo: QueryEcho) -> None:
         # Only searches the engine answered are counted; counting never fails a search.
@@ -157,8 +217,9 @@ class DirectoryService:
             data_date=data_date, stale=stale, last_verified=structure.last_verified, warning=warning
         )
 
-    def item(self, hit: SearchHit, now: datetime) -> StructureItem:
+    def item(self, hit: SearchHit, now: datetime, query: SearchQuery | None = None) -> StructureItem:
         s = hit.structure
+        missing = unconfirmed(s, query, self.taxonomy) if query is not None else []
         return StructureItem(
             id=s.id,
             name=s.name,
@@ -174,6 +235,7 @@ class DirectoryService:
             distance_m=hit.distance_m,
             phones=s.phones,
             conditions=conditions(s),
+            unconfirmed=[UNCONFIRMED_LABELS[name] for name in missing],
             opening=self.opening(s, now),
             freshness=self.freshness(s, now.date()),
             quality=quality(s, now.date()),
@@ -193,6 +255,40 @@ CONDITION_LABELS: tuple[tuple[str, bool, str], ...] = (
     ("registration", True, "Sur inscription"),
     ("wheelchair_access", True, "Accessible en fauteuil roulant"),
 )
+
+
+# Added to every distance when lanes are interleaved, so that a place next door does not count as
+# infinitely closer than one 200 m away.
+LANE_DISTANCE_FLOOR_M = 250.0
+
+
+def interleave(per_lane: list[list[SearchHit]], wanted: int) -> list[SearchHit]:
+    """The first `wanted` hits of several ranked lists, greedily: each step takes the lane head with the
+    smallest cost (its distance, or its rank without a location) times one more than the number already
+    taken from that lane. Near places still come first, but one lane cannot fill the page; a place
+    in two lanes is taken once."""
+    taken = [0] * len(per_lane)
+    heads = [0] * len(per_lane)
+    chosen: dict[str, SearchHit] = {}
+    while len(chosen) < wanted:
+        best: tuple[float, int] | None = None
+        for lane, hits in enumerate(per_lane):
+            while heads[lane] < len(hits) and hits[heads[lane]].structure.id in chosen:
+                heads[lane] += 1
+            if heads[lane] == len(hits):
+                continue
+            hit = hits[heads[lane]]
+            cost = (hit.distance_m + LANE_DISTANCE_FLOOR_M) if hit.distance_m is not None else heads[lane] + 1.0
+            key = cost * (1 + taken[lane])
+            if best is None or key < best[0]:
+                best = (key, lane)
+        if best is None:
+            break
+        lane = best[1]
+        hit = per_lane[lane][heads[lane]]
+        chosen[hit.structure.id] = hit
+        taken[lane] += 1
+    return list(chosen.values())
 
 
 def conditions(structure: Structure) -> list[str]:

@@ -16,6 +16,10 @@ from pydantic import BaseModel, Field
 from directory_api.models import Gender, Structure
 
 SortOrder = Literal["distance", "relevance"]
+# Which places the conditions (free, anonymous, wheelchair access, gender, age, opening) keep. A record
+# often does not say: « known » keeps the places known to meet every condition, « unknown » the places
+# not known to fail any and not known to meet them all. Only places known to fail one are never kept.
+ConditionMatch = Literal["known", "unknown"]
 # A word found in more names than this names a kind of place (« toilettes », « pharmacie »), which
 # the category already finds: the name alternative only applies to rarer words (« pimms »).
 NAME_ALTERNATIVE_MAX = 500
@@ -52,6 +56,7 @@ class SearchQuery(BaseModel):
     age: int | None = None
     gender: Gender | None = None
     language: str | None = None
+    condition_match: ConditionMatch = "known"
     sort: SortOrder = "relevance"
     offset: int = 0
     limit: int = 20
@@ -59,6 +64,14 @@ class SearchQuery(BaseModel):
     @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lon is not None
+
+    @property
+    def has_conditions(self) -> bool:
+        """True when a condition a record may not know is asked (then « unknown » places exist)."""
+        return any(
+            value is not None
+            for value in (self.free, self.anonymous, self.wheelchair_access, self.gender, self.age, self.open_at)
+        )
 
 
 class SearchHit(BaseModel):

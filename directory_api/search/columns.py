@@ -99,6 +99,9 @@ class Columns:
 
         self._load_services(conn)
         self.schedule = self._load_schedule(rows)
+        # Documents whose hours are known (possibly « closed at that time »): the others are « unknown ».
+        self.has_hours = np.zeros(self.size, dtype=bool)
+        self.has_hours[list(self.schedule.hours)] = True
 
     @staticmethod
     def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:

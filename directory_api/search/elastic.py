@@ -77,6 +77,7 @@ MAPPINGS: dict[str, Any] = {
         },
         "open_minutes": {"type": "integer_range"},  # weekly slots, minutes from Monday 00:00 (Paris)
         "hours_rules": {"type": "boolean"},  # closures or validity dates: checked exactly in Python
+        "has_hours": {"type": "boolean"},  # hours known (else the opening condition is « unknown »)
         "hours": {"type": "keyword", "index": False, "doc_values": False},
         "structure": {"type": "object", "enabled": False},
     },
@@ -125,6 +126,7 @@ def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
         "services": services,
         "open_minutes": [{"gte": start, "lt": end} for h in hours for start, end in weekly_intervals(h)],
         "hours_rules": any(h.closures or h.valid_from or h.valid_until for h in hours),
+        "has_hours": bool(hours),
         "hours": json.dumps([h.model_dump(mode="json") for h in hours]) if hours else None,
         "structure": structure.model_dump(mode="json", exclude_none=True),
     }
@@ -138,21 +140,25 @@ def _either(*clauses: dict[str, Any]) -> dict[str, Any]:
     return {"bool": {"should": list(clauses), "minimum_should_match": 1}}
 
 
-def service_conditions(query: SearchQuery) -> list[dict[str, Any]]:
-    """Conditions one service must meet (the filters), as nested clauses."""
+def _exists(field: str) -> dict[str, Any]:
+    return {"exists": {"field": field}}
+
+
+def service_conditions(query: SearchQuery, *, strict: bool = True) -> list[dict[str, Any]]:
+    """Conditions one service must meet, as nested clauses: known to (`strict`), or not known to fail."""
     conditions: list[dict[str, Any]] = []
     for name, wanted in (("free", query.free), ("anonymous", query.anonymous), ("wheelchair_access", query.wheelchair_access)):
         if wanted is not None:
-            conditions.append({"term": {f"services.{name}": wanted}})
+            field = f"services.{name}"
+            conditions.append({"term": {field: wanted}} if strict else {"bool": {"must_not": {"term": {field: not wanted}}}})
     if query.gender is not None:
-        conditions.append(_either(_missing("services.gender"), {"terms": {"services.gender": ["all", str(query.gender)]}}))
+        known = {"terms": {"services.gender": ["all", str(query.gender)]}}
+        conditions.append(known if strict else _either(_missing("services.gender"), known))
     if query.age is not None:
-        conditions.append(
-            _either(
-                _missing("services.age_min"),
-                {"bool": {"filter": [{"range": {"services.age_min": {"lte": query.age}}}, {"range": {"services.age_max": {"gte": query.age}}}]}},
-            )
-        )
+        conditions.append(_either(_missing("services.age_min"), {"range": {"services.age_min": {"lte": query.age}}}))
+        conditions.append(_either(_missing("services.age_max"), {"range": {"services.age_max": {"gte": query.age}}}))
+        if strict:
+            conditions.append(_either(_exists("services.age_min"), _exists("services.age_max")))
     if query.language == "fr":
         conditions.append(_either(_missing("services.languages"), {"term": {"services.languages": "fr"}}))
     elif query.language:
@@ -160,14 +166,14 @@ def service_conditions(query: SearchQuery) -> list[dict[str, Any]]:
     return conditions
 
 
-def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
+def filter_clauses(query: SearchQuery, *, strict: bool = True) -> list[dict[str, Any]]:
     """Every filter of the query, each a small query fragment (pelias style)."""
     clauses: list[dict[str, Any]] = []
     if query.has_location and query.radius_km is not None:
         clauses.append({"geo_distance": {"distance": f"{query.radius_km}km", "location": {"lat": query.lat, "lon": query.lon}}})
     if query.department:
         clauses.append({"term": {"department": query.department}})
-    conditions = service_conditions(query)
+    conditions = service_conditions(query, strict=strict)
     any_service_ok = {"nested": {"path": "services", "query": {"bool": {"filter": conditions}}}} if conditions else None
     category_lists = [(c, c is query.text_categories) for c in (query.categories, query.text_categories) if c]
     for categories, from_text in category_lists:
@@ -346,9 +352,7 @@ class ElasticsearchBackend(SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResult:
         query = self._with_name_alternative(query)
-        filters = filter_clauses(query)
-        if query.open_at is not None:
-            filters.append(self._open_filter(query, filters))
+        filters = self._condition_filters(query)
         texts = text_clauses(query)
         # match_all gives every match a base score of 1, as the embedded engine's « 1 + text score ».
         boolean: dict[str, Any] = {"must": [{"match_all": {}}], "filter": filters}
@@ -417,6 +421,20 @@ class ElasticsearchBackend(SearchBackend):
                 "boost_mode": "multiply",
             }
         }
+
+    def _condition_filters(self, query: SearchQuery) -> list[dict[str, Any]]:
+        """The filters for `query.condition_match`: places known to meet every condition, or places
+        not known to fail any and not known to meet them all (the embedded engine's two masks)."""
+        known = filter_clauses(query)
+        if query.open_at is not None:
+            known.append(self._open_filter(query, known))
+        if query.condition_match == "known":
+            return known
+        possible = filter_clauses(query, strict=False)
+        if query.open_at is not None:
+            hours_unknown = {"bool": {"must_not": {"term": {"has_hours": True}}}}
+            possible.append(_either(self._open_filter(query, possible), hours_unknown))
+        return [*possible, {"bool": {"must_not": {"bool": {"filter": known}}}}]
 
     def _open_filter(self, query: SearchQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
         """Open at `open_at`: weekly slots are an `integer_range` term query; places with closures or

@@ -321,7 +321,6 @@ class EmbeddedBackend(SearchBackend):
                 mask[:] = False
         scores = np.zeros(cols.size, dtype=np.float64)
         name_mask = self._name_matches(conn, cols, query, scores)
-        self._filter_services(cols, query, mask, name_mask)
 
         if query.text_tokens:
             operator = "AND" if query.text_required else "OR"
@@ -341,19 +340,18 @@ class EmbeddedBackend(SearchBackend):
             elif query.text_required:
                 mask[:] = False
 
-        candidates = np.nonzero(mask)[0]
-        distance_km = np.zeros(len(candidates))
+        distance_all = np.zeros(cols.size)
         if query.has_location:
             assert lat0 is not None and lon0 is not None
-            distance_km = haversine_km(lat0, lon0, cols.lat[candidates], cols.lon[candidates])
+            inside_box = np.nonzero(mask)[0]
+            distance_all[inside_box] = haversine_km(lat0, lon0, cols.lat[inside_box], cols.lon[inside_box])
             if query.radius_km is not None:
-                inside = distance_km <= query.radius_km
-                candidates, distance_km = candidates[inside], distance_km[inside]
-        if query.open_at is not None:
-            current = np.zeros(cols.size, dtype=bool)
-            current[candidates] = True
-            is_open = cols.open_mask(query.open_at, current)[candidates]
-            candidates, distance_km = candidates[is_open], distance_km[is_open]
+                mask &= distance_all <= query.radius_km
+        kept = self._meets_conditions(cols, query, mask, name_mask, strict=True)
+        if query.condition_match == "unknown":
+            kept = self._meets_conditions(cols, query, mask, name_mask, strict=False) & ~kept
+        candidates = np.nonzero(kept)[0]
+        distance_km = distance_all[candidates]
 
         facets = self._facets(cols, candidates)
         text = scores[candidates]
@@ -428,28 +426,46 @@ class EmbeddedBackend(SearchBackend):
             scores[positions] += np.fromiter((f[1] for f in found), dtype=np.float64, count=len(found))
         return name_mask
 
+    @classmethod
+    def _meets_conditions(
+        cls, cols: Columns, query: SearchQuery, mask: np.ndarray, name_mask: np.ndarray | None, *, strict: bool
+    ) -> np.ndarray:
+        """The documents of `mask` known to meet the categories and conditions (`strict`), or not known
+        to fail them; the opening condition last, since its exact check runs document by document."""
+        kept = mask.copy()
+        cls._filter_services(cols, query, kept, name_mask, strict=strict)
+        if query.open_at is not None:
+            is_open = cols.open_mask(query.open_at, kept)
+            kept = is_open if strict else is_open | (kept & ~cols.has_hours)
+        return kept
+
     @staticmethod
-    def _filter_services(cols: Columns, query: SearchQuery, mask: np.ndarray, name_mask: np.ndarray | None = None) -> None:
-        """One service must match the filters and each list of categories (the `category`
-        parameter and the need named in the text are two lists: a structure must match both,
-        possibly through different services)."""
-        rows_ok: np.ndarray | None = None
-
-        def restrict(condition: np.ndarray) -> None:
-            nonlocal rows_ok
-            rows_ok = condition if rows_ok is None else rows_ok & condition
-
+    def _service_rows_ok(cols: Columns, query: SearchQuery, *, strict: bool) -> np.ndarray | None:
+        """Service rows meeting every condition (known to, or not known to fail when not `strict`)."""
+        conditions: list[np.ndarray] = []
         for values, wanted in ((cols.sv_free, query.free), (cols.sv_anonymous, query.anonymous), (cols.sv_pmr, query.wheelchair_access)):
             if wanted is not None:
-                restrict(values == int(wanted))
+                conditions.append(values == int(wanted) if strict else values != int(not wanted))
         if query.gender is not None:
             code = GENDER_CODES[str(query.gender)]
-            restrict((cols.sv_gender == 0) | (cols.sv_gender == 1) | (cols.sv_gender == code))
+            known = (cols.sv_gender == GENDER_CODES["all"]) | (cols.sv_gender == code)
+            conditions.append(known if strict else known | (cols.sv_gender == GENDER_CODES[None]))
         if query.age is not None:
-            restrict((cols.sv_age_min == UNKNOWN) | ((cols.sv_age_min <= query.age) & (cols.sv_age_max >= query.age)))
+            min_unknown, max_unknown = cols.sv_age_min == UNKNOWN, cols.sv_age_max == UNKNOWN
+            possible = (min_unknown | (cols.sv_age_min <= query.age)) & (max_unknown | (cols.sv_age_max >= query.age))
+            conditions.append(possible & ~(min_unknown & max_unknown) if strict else possible)
         if query.language:
-            restrict(cols.language_rows_mask(query.language))
+            conditions.append(cols.language_rows_mask(query.language))
+        return functools.reduce(np.logical_and, conditions) if conditions else None
 
+    @classmethod
+    def _filter_services(
+        cls, cols: Columns, query: SearchQuery, mask: np.ndarray, name_mask: np.ndarray | None, *, strict: bool
+    ) -> None:
+        """One service must match the conditions and each list of categories (the `category`
+        parameter and the need named in the text are two lists: a structure must match both,
+        possibly through different services)."""
+        rows_ok = cls._service_rows_ok(cols, query, strict=strict)
         any_service_ok = cols.documents_of_rows(np.nonzero(rows_ok)[0]) if rows_ok is not None else None
         category_lists = [(c, c is query.text_categories) for c in (query.categories, query.text_categories) if c]
         for categories, from_text in category_lists:
@@ -458,7 +474,7 @@ class EmbeddedBackend(SearchBackend):
                 rows = rows[rows_ok[rows]]
             matched = cols.documents_of_rows(rows)
             if from_text and name_mask is not None:
-                # A place named by the words also counts, if one of its services meets the filters.
+                # A place named by the words also counts, if one of its services meets the conditions.
                 matched |= name_mask if any_service_ok is None else name_mask & any_service_ok
             mask &= matched
         if not category_lists and any_service_ok is not None:

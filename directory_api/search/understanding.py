@@ -29,7 +29,10 @@ class Understanding:
     categories: list[str] = field(default_factory=list)
     matched_terms: list[str] = field(default_factory=list)  # the words that named a need
     tokens: list[list[str]] = field(default_factory=list)  # leftover words, each with variants
-    all_tokens: list[list[str]] = field(default_factory=list)  # every meaningful word, as typed
+    # Every meaningful word, as typed, when the text may also name a place: a text made only of common
+    # need words (« wc », « manger ») names no place, so « WC publics » or « Pret A Manger » are not
+    # matched by name and a need word inside a name gives no score; an acronym (« pimms ») may.
+    all_tokens: list[list[str]] = field(default_factory=list)
 
 
 class TermMatcher:
@@ -49,6 +52,14 @@ class TermMatcher:
             self._by_first[phrase[0]].append(phrase)
         self._max_length = max(len(p) for p in self._phrases)
         self._tokens = Vocabulary({t for phrase in self._phrases for t in phrase})
+        # A term the taxonomy writes as an acronym of three letters or more names a network of places
+        # (« PIMMS », « CIDJ »): typed alone, it is also looked up in names, unlike a common word.
+        self.acronyms = {
+            stem(term.lower())
+            for category in taxonomy.categories.values()
+            for term in category.terms
+            if len(term) >= 3 and term.isalpha() and term.isupper()
+        }
 
     def match(self, tokens: list[str]) -> tuple[list[str], list[int]]:
         """(categories, indexes of the tokens that named them)."""
@@ -111,10 +122,11 @@ def understand(text: str | None, matcher: TermMatcher, vocabulary: Vocabulary) -
     tokens_left = [(i, t) for i, t in enumerate(tokens) if i not in used_set and t not in QUERY_NOISE]
     leftover = [t for _, t in tokens_left]
     meaningful = [t for t in tokens if t not in QUERY_NOISE]
+    names_a_place = bool(categories) and (bool(leftover) or any(tokens[i] in matcher.acronyms for i in used))
     return Understanding(
         categories=categories,
         matched_terms=[tokens[i] for i in used],
         tokens=[vocabulary.variants(t) for t in dict.fromkeys(leftover)],
         # Names are matched as typed (no typo variants): « douche » must not find « Pharmacie Rouche ».
-        all_tokens=[[t] for t in dict.fromkeys(meaningful)] if categories else [],
+        all_tokens=[[t] for t in dict.fromkeys(meaningful)] if names_a_place else [],
     )

@@ -123,9 +123,12 @@ def category_options(taxonomy: Taxonomy) -> list[tuple[str, str, int]]:
     return options
 
 
-def distance_label(distance_m: float | None) -> str | None:
+def distance_label(distance_m: float | None, *, approximate: bool = False) -> str | None:
     if distance_m is None:
         return None
+    if approximate:
+        # Placed at the commune's centre: a distance in metres would be a false precision (« à 0 m »).
+        return "dans la commune" if distance_m < 1000 else f"à environ {max(1, round(distance_m / 1000))} km"
     if distance_m < 1000:
         return f"à {max(10, round(distance_m / 10) * 10)} m"
     return f"à {distance_m / 1000:.1f} km".replace(".", ",")
@@ -146,7 +149,7 @@ def present(item: StructureItem, number: int, taxonomy: Taxonomy) -> dict[str, A
     return {
         "item": item,
         "number": number,
-        "distance": distance_label(item.distance_m),
+        "distance": distance_label(item.distance_m, approximate=item.location_precision == "commune"),
         "directions": directions_url(item),
         "phones": [(phone, tel_href(phone)) for phone in item.phones],
         "categories": [taxonomy[c].label for c in item.categories if c in taxonomy],

@@ -109,11 +109,14 @@
     a.href = "/lieux/" + encodeURIComponent(s.id);
     h.appendChild(a);
     li.appendChild(h);
-    if (typeof s.distance_m === "number") li.appendChild(el("p", "card-distance", "À " + distance(s.distance_m)));
+    // A place known only by its commune is drawn at the commune's centre: no distance in metres.
+    if (s.approximate) li.appendChild(el("p", "card-distance", "Position approximative (centre de la commune)"));
+    else if (typeof s.distance_m === "number") li.appendChild(el("p", "card-distance", "À " + distance(s.distance_m)));
     var status = { open: "open", closed: "closed" }[s.opening.status] || "unknown";
     li.appendChild(el("p", "card-opening is-" + status, s.opening.label));
     if (s.address) li.appendChild(el("p", "card-address", s.address));
     if (s.conditions && s.conditions.length) li.appendChild(el("p", "card-conditions", s.conditions.join(" · ")));
+    if (s.unconfirmed && s.unconfirmed.length) li.appendChild(el("p", "card-unconfirmed", "À vérifier : " + s.unconfirmed.join(", ")));
     (s.phones || []).slice(0, 2).forEach(function (phone) {
       var p = el("p", "card-phone");
       var call = el("a", null, "Appeler le " + phone);
