@@ -1,6 +1,8 @@
 """French labels of the model's publics, one wording for every place people read them (the web page,
 the data·inclusion export)."""
 
+from directory_api.models import Publics
+
 GENDER_LABELS = {"women": "femmes", "men": "hommes"}
 ADMINISTRATIVE_LABELS = {
     "regular": "personnes en situation régulière",
@@ -24,3 +26,12 @@ GROUP_LABELS = {
     "elderly": "personnes âgées",
     "homeless": "personnes sans domicile",
 }
+
+
+def listed_publics(publics: Publics) -> list[str]:
+    """The publics a service names, in French (situations, families, groups)."""
+    return [
+        *(ADMINISTRATIVE_LABELS.get(str(a), str(a)) for a in publics.administrative),
+        *(FAMILY_LABELS.get(str(f), str(f)) for f in publics.family),
+        *(GROUP_LABELS.get(str(g), str(g)) for g in publics.groups),
+    ]

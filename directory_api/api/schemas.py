@@ -43,7 +43,7 @@ class StructureItem(BaseModel):
     phones: list[str]
     conditions: list[str] = Field(
         description="Conditions clés, en français (« Gratuit », « Anonyme », « Sans rendez-vous », "
-        "« Sur orientation (115, SIAO ou travailleur social) »…) ; vide quand la source n'en dit rien."
+        "« Orientation par le SIAO / 115 », « Réservé aux personnes âgées »…) ; vide quand la source n'en dit rien."
     )
     unconfirmed: list[str] = Field(
         default_factory=list,

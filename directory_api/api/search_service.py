@@ -15,7 +15,8 @@ from datetime import date, datetime
 from directory_api.api.parameters import StructureFilters, StructureSearchParams
 from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, SearchResponse, StructureItem
 from directory_api.geography.gazetteer import Gazetteer, Place
-from directory_api.models import Structure
+from directory_api.labels import GENDER_LABELS, listed_publics
+from directory_api.models import Publics, Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
 from directory_api.quality import quality
 from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult, facet_counts
@@ -246,7 +247,7 @@ class DirectoryService:
 # Key conditions, in the order a person needs them; stated only when every service that says
 # anything on the point agrees (a structure with one free and one paid service is not "Gratuit").
 CONDITION_LABELS: tuple[tuple[str, bool, str], ...] = (
-    ("referral", True, "Sur orientation (115, SIAO ou travailleur social)"),
+    ("referral", True, "Sur orientation"),  # completed by who refers, when the record says
     ("free", True, "Gratuit"),
     ("anonymous", True, "Anonyme"),
     ("unconditional", True, "Sans condition"),
@@ -291,11 +292,32 @@ def interleave(per_lane: list[list[SearchHit]], wanted: int) -> list[SearchHit]:
     return list(chosen.values())
 
 
+def reserved_to(publics: Publics | None) -> list[str]:
+    """Who a service is reserved to, in French; empty when it welcomes everyone or does not say."""
+    if publics is None or str(publics.welcome) != "exclusive":
+        return []
+    gender = [GENDER_LABELS[str(publics.gender)]] if str(publics.gender) in GENDER_LABELS else []
+    return [*gender, *listed_publics(publics)]
+
+
+# A referral text longer than this is left to the detail page (a chip is one short line).
+REFERRAL_DETAILS_MAX = 90
+
+
 def conditions(structure: Structure) -> list[str]:
+    """The key conditions every service of the place shares, as the record states them: who it is
+    reserved to, who refers people to it (« Orientation par le SIAO / 115 », never a guess), price..."""
     stated = [m for m in (structure.modalities, *(svc.modalities for svc in structure.services)) if m is not None]
     labels: list[str] = []
+    reserved = [reserved_to(structure.effective_publics(svc)) for svc in structure.services]
+    if reserved and all(reserved):
+        labels.append("Réservé aux " + ", ".join(dict.fromkeys(label for labels_ in reserved for label in labels_)))
     for field, expected, label in CONDITION_LABELS:
         values = {getattr(m, field) for m in stated} - {None}
         if values == {expected}:
+            if field == "referral":
+                details = {m.referral_details for m in stated if m.referral} - {None}
+                if len(details) == 1 and len(detail := details.pop()) <= REFERRAL_DETAILS_MAX:
+                    label = detail
             labels.append(label)
     return labels

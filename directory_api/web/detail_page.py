@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from directory_api.api.routes.structures import get_structure
 from directory_api.api.schemas import StructureDetail
 from directory_api.api.search_service import DirectoryService, conditions
-from directory_api.labels import ADMINISTRATIVE_LABELS, FAMILY_LABELS, GENDER_LABELS, GROUP_LABELS
+from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import WEEKDAYS, Modalities, OpeningHours, Publics
 from directory_api.web import templates
 from directory_api.web.reports import KIND_LABELS, MAX_CONTACT, MAX_MESSAGE
@@ -39,7 +39,7 @@ MODALITIES: tuple[tuple[str, str, str], ...] = (
     ("unconditional", "Sans condition d'accès", "Avec conditions d'accès"),
     ("appointment", "Sur rendez-vous", "Sans rendez-vous"),
     ("registration", "Sur inscription", "Sans inscription"),
-    ("referral", "Sur orientation uniquement (115, SIAO ou travailleur social)", "Sans orientation préalable"),
+    ("referral", "Sur orientation uniquement", "Sans orientation préalable"),  # who refers: referral_details
     ("free", "Gratuit", "Payant"),
     ("anonymous", "Anonyme", "Non anonyme"),
     ("wheelchair_access", "Accessible en fauteuil roulant", "Non accessible en fauteuil roulant"),
@@ -86,11 +86,7 @@ def publics_view(publics: Publics | None) -> list[str]:
     if publics is None:
         return []
     lines = []
-    listed = [
-        *(ADMINISTRATIVE_LABELS.get(str(a), str(a)) for a in publics.administrative),
-        *(FAMILY_LABELS.get(str(f), str(f)) for f in publics.family),
-        *(GROUP_LABELS.get(str(g), str(g)) for g in publics.groups),
-    ]
+    listed = listed_publics(publics)
     welcome = str(publics.welcome)
     if welcome == "unconditional" or not listed:
         lines.append(WELCOME["unconditional"] if welcome == "unconditional" else "Publics : non précisés")

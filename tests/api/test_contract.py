@@ -150,9 +150,20 @@ def test_should_describe_the_api_in_french(client):
 
 def test_should_state_key_conditions_only_when_the_source_does(client):
     shelters = client.get("/structures", params={"category": "emergency_accommodation", "size": 50}).json()["items"]
-    assert any("Sur orientation (115, SIAO ou travailleur social)" in item["conditions"] for item in shelters)
+    assert any("Orientation par le SIAO / 115" in item["conditions"] for item in shelters)
     fountains = client.get("/structures", params={"category": "fountain", "size": 20}).json()["items"]
     assert all("Sur rendez-vous" not in item["conditions"] for item in fountains)
+
+
+def test_should_say_who_refers_and_who_is_welcome_as_the_record_does(client):
+    # Psychiatric day centres are entered through the sector team, never through the 115.
+    day_care = client.get("/structures", params={"q": "hopital de jour psychiatrie", "place": "Créteil", "size": 50}).json()["items"]
+    referred = [c for item in day_care for c in item["conditions"] if "orientation" in c.lower() or "indication" in c.lower()]
+    assert referred and not any("115" in c or "SIAO" in c for c in referred)
+    # The Émeraude restaurants are for retired or disabled Parisians: a hungry 45-year-old must read it.
+    meals = client.get("/structures", params={"q": "restaurant emeraude", "size": 50}).json()["items"]
+    emeraude = [item for item in meals if item["name"].startswith("Restaurant Émeraude")]
+    assert emeraude and all(any(c.startswith("Réservé aux personnes âgées") for c in item["conditions"]) for item in emeraude)
 
 
 def test_should_expose_the_quality_of_every_record(client):
