@@ -116,6 +116,12 @@ class Modalities(Model):
     free: bool | None = Field(default=None, description="Gratuit (data·inclusion `frais`).")
     price_details: str | None = None
     anonymous: bool | None = Field(default=None, description="Anonyme.")
+    # Rules of law for minors (centres de santé sexuelle, IVG, contraception d'urgence), apart from
+    # what the place says for everyone: a 16-year-old asking « gratuit » must find them.
+    free_for_minors: bool | None = Field(default=None, description="Gratuit pour les mineur·es (règle de droit).")
+    anonymous_for_minors: bool | None = Field(
+        default=None, description="Anonyme ou confidentiel pour les mineur·es (règle de droit)."
+    )
     wheelchair_access: bool | None = Field(default=None, description="Accessible PMR.")
     animals_accepted: bool | None = None
     other: str | None = None

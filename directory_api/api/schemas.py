@@ -22,9 +22,15 @@ class OpeningOut(BaseModel):
 
 class Freshness(BaseModel):
     data_date: date = Field(description="Date des données de la source la plus ancienne du lieu.")
-    stale: bool = Field(description="Données de plus d'un an : à vérifier avant de s'y rendre.")
+    stale: bool = Field(
+        description="Des informations utiles pour s'y rendre (adresse, téléphone, horaires, conditions) sont "
+        "anciennes : à vérifier avant de se déplacer. Un équipement (fontaine, toilettes) est considéré "
+        "fiable trois fois plus longtemps."
+    )
     last_verified: date | None = Field(description="Dernière vérification humaine ; vide si jamais vérifiée.")
-    warning: str | None = Field(default=None, description="Avertissement à afficher, en français.")
+    warning: str | None = Field(
+        default=None, description="Avertissement à afficher, en français : quelles informations sont anciennes."
+    )
 
 
 class StructureItem(BaseModel):

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from directory_api.api.parameters import StructureFilters, StructureSearchParams
 from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, SearchResponse, StructureItem
+from directory_api.freshness import freshness_view
 from directory_api.geography.gazetteer import Gazetteer, Place
 from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import Publics, Structure
@@ -206,16 +207,9 @@ class DirectoryService:
         return OpeningOut(status=opening.status, next_change=opening.next_change, label=opening.label(now))
 
     def freshness(self, structure: Structure, today: date) -> Freshness:
-        data_date = structure.data_date
-        age_days = (today - data_date).days
-        stale = age_days > self.stale_after_days
-        warning = None
-        if stale:
-            years = age_days // 365
-            ago = "plus d'un an" if years <= 1 else f"plus de {years} ans"
-            warning = f"Données de {data_date.strftime('%m/%Y')} (il y a {ago}) : appelez avant de vous déplacer."
+        view = freshness_view(structure, today, self.stale_after_days)
         return Freshness(
-            data_date=data_date, stale=stale, last_verified=structure.last_verified, warning=warning
+            data_date=structure.data_date, stale=view.stale, last_verified=structure.last_verified, warning=view.warning
         )
 
     def item(self, hit: SearchHit, now: datetime, query: SearchQuery | None = None) -> StructureItem:
@@ -249,13 +243,17 @@ class DirectoryService:
 CONDITION_LABELS: tuple[tuple[str, bool, str], ...] = (
     ("referral", True, "Sur orientation"),  # completed by who refers, when the record says
     ("free", True, "Gratuit"),
+    ("free_for_minors", True, "Gratuit pour les mineur·es"),
     ("anonymous", True, "Anonyme"),
+    ("anonymous_for_minors", True, "Confidentiel pour les mineur·es"),
     ("unconditional", True, "Sans condition"),
     ("appointment", False, "Sans rendez-vous"),
     ("appointment", True, "Sur rendez-vous"),
     ("registration", True, "Sur inscription"),
     ("wheelchair_access", True, "Accessible en fauteuil roulant"),
 )
+# A rule for minors says nothing more when the place is already free or anonymous for everyone.
+SUBSUMED_BY = {"free_for_minors": "Gratuit", "anonymous_for_minors": "Anonyme"}
 
 
 # Added to every distance when lanes are interleaved, so that a place next door does not count as
@@ -314,7 +312,7 @@ def conditions(structure: Structure) -> list[str]:
         labels.append("Réservé aux " + ", ".join(dict.fromkeys(label for labels_ in reserved for label in labels_)))
     for field, expected, label in CONDITION_LABELS:
         values = {getattr(m, field) for m in stated} - {None}
-        if values == {expected}:
+        if values == {expected} and SUBSUMED_BY.get(field) not in labels:
             if field == "referral":
                 details = {m.referral_details for m in stated if m.referral} - {None}
                 if len(details) == 1 and len(detail := details.pop()) <= REFERRAL_DETAILS_MAX:

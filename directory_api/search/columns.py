@@ -111,7 +111,7 @@ class Columns:
 
     def _load_services(self, conn: sqlite3.Connection) -> None:
         rows = conn.execute(
-            "SELECT rid, category, free, anonymous, pmr, gender, age_min, age_max, languages FROM svc"
+            "SELECT rid, category, free, anonymous, pmr, gender, age_min, age_max, languages, minors_rule FROM svc"
         ).fetchall()
         count = len(rows)
         self.sv_doc = self.position_of_rid[np.fromiter((r[0] for r in rows), dtype=np.int64, count=count)]
@@ -123,6 +123,7 @@ class Columns:
         self.sv_age_min = np.fromiter((UNKNOWN if r[6] is None else r[6] for r in rows), dtype=np.int16, count=count)
         self.sv_age_max = np.fromiter((UNKNOWN if r[7] is None else r[7] for r in rows), dtype=np.int16, count=count)
         self.sv_languages = [r[8] for r in rows]
+        self.sv_minors_rule = np.fromiter((bool(r[9]) for r in rows), dtype=bool, count=count)
         self._language_rows: dict[str, np.ndarray] = {}
         # Rows grouped by category (CSR): rows of category c are order[offsets[c]:offsets[c + 1]].
         self._category_code = {name: code for code, name in enumerate(self.service_categories)}

@@ -50,7 +50,9 @@ def unconfirmed(structure: Structure, query: SearchQuery, taxonomy: Taxonomy) ->
     if not asked:
         return []
     searched = set(taxonomy.expand([*query.categories, *query.text_categories]))
-    rows: Iterable[ServiceRow] = build_document(structure, taxonomy).services
+    rows: Iterable[ServiceRow] = [
+        row for row in build_document(structure, taxonomy).services if query.age is not None or not row.minors_rule
+    ]
     if searched:
         rows = [row for row in rows if searched.intersection(row.categories)] or list(rows)
     rows = list(rows)

@@ -7,10 +7,10 @@ service matches all of it, each service taking the structure's values where it h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from directory_api.models import Gender, Structure
+from directory_api.models import Gender, Modalities, Structure
 from directory_api.quality import quality
 from directory_api.taxonomy import Taxonomy
 from directory_api.text import normalize_parts
@@ -24,6 +24,8 @@ NARROW_KINDS = frozenset({"Pharmacie"})
 # far below the distance decay (halved every 2 km), and never used when results are sorted by distance.
 QUALITY_TIEBREAK = 0.05
 
+MAJORITY_AGE = 18
+
 
 @dataclass(frozen=True)
 class ServiceRow:
@@ -35,6 +37,9 @@ class ServiceRow:
     age_min: int | None
     age_max: int | None
     languages: tuple[str, ...] | None  # None = unknown (French assumed)
+    # A row that only says what the law gives minors (free, anonymous): the engines ignore it when the
+    # query gives no age, so that « gratuit » alone is not confirmed by a rule for under-18s.
+    minors_rule: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,24 +66,40 @@ def search_categories(structure: Structure, own: list[str], taxonomy: Taxonomy) 
     return tuple(expanded)
 
 
+def minors_row(row: ServiceRow, modalities: Modalities) -> ServiceRow | None:
+    """The same service as seen by a minor, when a rule of law makes it free or anonymous for them
+    and the record does not already say so for everyone; None otherwise."""
+    free = True if modalities.free_for_minors else row.free
+    anonymous = True if modalities.anonymous_for_minors else row.anonymous
+    if (free, anonymous) == (row.free, row.anonymous):
+        return None
+    if row.age_min is not None and row.age_min >= MAJORITY_AGE:
+        return None
+    age_max = MAJORITY_AGE - 1 if row.age_max is None else min(row.age_max, MAJORITY_AGE - 1)
+    return replace(
+        row, free=free, anonymous=anonymous, age_min=row.age_min or 0, age_max=age_max, minors_rule=True
+    )
+
+
 def build_document(structure: Structure, taxonomy: Taxonomy, today: date | None = None) -> Document:
     rows = []
     for service in structure.services:
         modalities = structure.effective_modalities(service)
         publics = structure.effective_publics(service)
         languages = structure.effective_languages(service)
-        rows.append(
-            ServiceRow(
-                categories=search_categories(structure, list(service.categories), taxonomy),
-                free=modalities.free if modalities else None,
-                anonymous=modalities.anonymous if modalities else None,
-                wheelchair_access=modalities.wheelchair_access if modalities else None,
-                gender=str(publics.gender) if publics else None,
-                age_min=publics.age_min if publics else None,
-                age_max=publics.age_max if publics else None,
-                languages=tuple(languages) if languages else None,
-            )
+        row = ServiceRow(
+            categories=search_categories(structure, list(service.categories), taxonomy),
+            free=modalities.free if modalities else None,
+            anonymous=modalities.anonymous if modalities else None,
+            wheelchair_access=modalities.wheelchair_access if modalities else None,
+            gender=str(publics.gender) if publics else None,
+            age_min=publics.age_min if publics else None,
+            age_max=publics.age_max if publics else None,
+            languages=tuple(languages) if languages else None,
         )
+        rows.append(row)
+        if modalities is not None and (minors := minors_row(row, modalities)) is not None:
+            rows.append(minors)
     body_parts = [
         structure.description,
         structure.address,

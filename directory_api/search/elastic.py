@@ -73,6 +73,7 @@ MAPPINGS: dict[str, Any] = {
                 "age_min": {"type": "short"},
                 "age_max": {"type": "short"},
                 "languages": {"type": "keyword"},
+                "minors_rule": {"type": "boolean"},
             },
         },
         "open_minutes": {"type": "integer_range"},  # weekly slots, minutes from Monday 00:00 (Paris)
@@ -112,6 +113,8 @@ def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
                 service[name] = value
         if row.languages:
             service["languages"] = list(row.languages)
+        if row.minors_rule:
+            service["minors_rule"] = True
         services.append(service)
     hours = _hours_list(structure)
     return {
@@ -163,6 +166,8 @@ def service_conditions(query: SearchQuery, *, strict: bool = True) -> list[dict[
         conditions.append(_either(_missing("services.languages"), {"term": {"services.languages": "fr"}}))
     elif query.language:
         conditions.append({"term": {"services.languages": query.language}})
+    if conditions and query.age is None:
+        conditions.append({"bool": {"must_not": {"term": {"services.minors_rule": True}}}})
     return conditions
 
 

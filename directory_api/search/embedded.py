@@ -52,7 +52,7 @@ CREATE TABLE docs(
     hours TEXT, quality_boost REAL NOT NULL, body TEXT NOT NULL);
 CREATE TABLE svc(
     rid INTEGER NOT NULL, category TEXT, free INTEGER, anonymous INTEGER, pmr INTEGER,
-    gender TEXT, age_min INTEGER, age_max INTEGER, languages TEXT);
+    gender TEXT, age_min INTEGER, age_max INTEGER, languages TEXT, minors_rule INTEGER NOT NULL);
 CREATE VIRTUAL TABLE fts USING fts5(name, body, tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 """
@@ -169,7 +169,7 @@ class EmbeddedBackend(SearchBackend):
         conn.executemany(
             "INSERT INTO fts(rowid, name, body) VALUES (?, ?, ?)", [(b[0][0], *b[1]) for b in batch]
         )
-        conn.executemany("INSERT INTO svc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r for b in batch for r in b[2]])
+        conn.executemany("INSERT INTO svc VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [r for b in batch for r in b[2]])
 
     def _insert(self, conn: sqlite3.Connection, structure: Structure) -> None:
         next_rid = conn.execute("SELECT COALESCE(MAX(rid), 0) + 1 FROM docs").fetchone()[0]
@@ -187,6 +187,7 @@ class EmbeddedBackend(SearchBackend):
                 row.age_min,
                 row.age_max,
                 languages,
+                int(row.minors_rule),
             )
             for category in row.categories:
                 yield (rid, category, *values)
@@ -456,6 +457,8 @@ class EmbeddedBackend(SearchBackend):
             conditions.append(possible & ~(min_unknown & max_unknown) if strict else possible)
         if query.language:
             conditions.append(cols.language_rows_mask(query.language))
+        if conditions and query.age is None:
+            conditions.append(~cols.sv_minors_rule)
         return functools.reduce(np.logical_and, conditions) if conditions else None
 
     @classmethod

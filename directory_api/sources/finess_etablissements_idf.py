@@ -624,7 +624,14 @@ def _plan_pharmacy(row: dict[str, str]) -> Plan:
                 "Contraception d'urgence",
                 ("emergency_contraception",),
                 EMERGENCY_CONTRACEPTION_TEXT,
-                {"free": True, "appointment": False, "price_details": _EMERGENCY_CONTRACEPTION_PRICE},
+                # meddispar.fr (Ordre des pharmaciens): for minors « la délivrance et la prise en
+                # charge sont protégées par le secret ».
+                {
+                    "free": True,
+                    "anonymous_for_minors": True,
+                    "appointment": False,
+                    "price_details": _EMERGENCY_CONTRACEPTION_PRICE,
+                },
             ),
         ),
     )
@@ -638,7 +645,9 @@ def _plan_cpef(row: dict[str, str]) -> Plan:
             "contraception, contraception d'urgence, dépistage des IST, information sur la sexualité."
         ),
         services=_sexual_health_services(),
-        modalities={"price_details": _CPEF_PRICE},
+        # Rule of the centres de santé sexuelle (Code de la santé publique; e.g. herault.fr): free and
+        # secret for minors, and free for people without health cover.
+        modalities={"price_details": _CPEF_PRICE, "free_for_minors": True, "anonymous_for_minors": True},
     )
 
 

@@ -206,7 +206,11 @@ def _build(ctx: ImportContext, latest: SaeRow, rows: list[SaeRow]) -> Structure:
     if commune is None:
         raise RowError(f"commune INSEE inconnue : {latest.row.get('COMINSEE')!r}")
     finess_row = finess.finess_rows(ctx).get(fi)
-    sources: list[Provenance] = [YEARS[r.year].provenance(fi) for r in sorted(rows, key=lambda r: r.year)]
+    # An older edition only gives the activity of its year, in the description.
+    sources: list[Provenance] = [
+        YEARS[r.year].provenance(fi, fields=None if r is latest else ["description"])
+        for r in sorted(rows, key=lambda r: r.year)
+    ]
 
     # Position: FINESS 2021 geocoded address when it is the same place, else the SAE commune centre.
     address = postcode = complement = None
@@ -257,6 +261,10 @@ def _build(ctx: ImportContext, latest: SaeRow, rows: list[SaeRow]) -> Structure:
             else "L'IVG est prise en charge à 100 % par l'Assurance maladie dans les établissements "
             "conventionnés : se renseigner auprès de l'établissement."
         ),
+        # ivg.gouv.fr « Accéder à l'IVG » : for minors, fully covered without advance and anonymous,
+        # wherever it is done.
+        free_for_minors=True,
+        anonymous_for_minors=True,
         other=_IVG_RIGHTS,
     )
     older = by_year.get(2023) if latest.year == 2024 else None

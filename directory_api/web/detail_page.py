@@ -41,7 +41,9 @@ MODALITIES: tuple[tuple[str, str, str], ...] = (
     ("registration", "Sur inscription", "Sans inscription"),
     ("referral", "Sur orientation uniquement", "Sans orientation préalable"),  # who refers: referral_details
     ("free", "Gratuit", "Payant"),
+    ("free_for_minors", "Gratuit pour les mineur·es", "Payant pour les mineur·es"),
     ("anonymous", "Anonyme", "Non anonyme"),
+    ("anonymous_for_minors", "Confidentiel pour les mineur·es", "Non confidentiel pour les mineur·es"),
     ("wheelchair_access", "Accessible en fauteuil roulant", "Non accessible en fauteuil roulant"),
     ("animals_accepted", "Animaux acceptés", "Animaux non acceptés"),
 )

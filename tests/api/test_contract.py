@@ -166,6 +166,22 @@ def test_should_say_who_refers_and_who_is_welcome_as_the_record_does(client):
     assert emeraude and all(any(c.startswith("Réservé aux personnes âgées") for c in item["conditions"]) for item in emeraude)
 
 
+def test_should_confirm_free_and_secret_care_for_a_minor_as_the_law_does(client):
+    # A 16-year-old asking for free sexual-health care near Créteil: the centres de santé sexuelle are
+    # free and secret for minors by law, so they are confirmed, not « gratuité non précisée ».
+    around = {"category": "sexual_health", "place": "Créteil", "free": "true", "size": 50}
+    minor = client.get("/structures", params={**around, "age": 16}).json()
+    centres = [item for item in minor["items"] if item["name"].startswith("CPEF")]
+    assert centres and all(not item["unconfirmed"] for item in centres)
+    assert all("Gratuit pour les mineur·es" in item["conditions"] for item in centres)
+    # Without an age, the same centres stay listed, honestly marked as not confirmed for everyone.
+    anyone = client.get("/structures", params=around).json()
+    assert anyone["unconfirmed_total"] > minor["unconfirmed_total"]
+    # IVG is anonymous for minors wherever it is done (ivg.gouv.fr).
+    ivg = client.get("/structures", params={"q": "ivg", "place": "Créteil", "anonymous": "true", "age": 16, "strict": "true"}).json()
+    assert ivg["total"] > 0
+
+
 def test_should_expose_the_quality_of_every_record(client):
     item = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()["items"][0]
     assert set(item["quality"]) == {"score", "completeness", "freshness", "missing"}

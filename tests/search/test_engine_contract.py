@@ -253,3 +253,29 @@ def test_should_break_relevance_ties_by_record_quality_but_never_distance_order(
         assert ids(backend.search(SearchQuery(**around, sort="distance"))) == ["a-bare", "b-complete"]
     finally:
         drop(backend)
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_should_confirm_a_rule_for_minors_only_when_the_person_is_a_minor(kind, request, tmp_path_factory):
+    """A centre de santé sexuelle is free and secret for minors by law, whatever the record says for
+    adults: a 16-year-old asking « gratuit » finds it confirmed, an adult or an unknown age does not."""
+    lat, lon = REPUBLIQUE
+    rule = Modalities(free_for_minors=True, anonymous_for_minors=True)
+    css = make("css-1", "Centre de santé sexuelle", ["contraception"], lat, lon, modalities=rule)
+    adults = make("css-adults", "Centre de santé sexuelle (majeurs)", ["contraception"], lat, lon,
+                  modalities=rule, publics=Publics(age_min=18))
+    backend = make_engine(kind, request, tmp_path_factory)
+    backend.bulk_load([css, adults])
+    try:
+        def found(**conditions) -> list[str]:
+            return ids(backend.search(SearchQuery(categories=["contraception"], **conditions)))
+
+        assert found(free=True, age=16) == ["css-1"]
+        assert found(anonymous=True, age=16) == ["css-1"]
+        assert found(free=True, age=30) == []
+        assert found(free=True) == []  # no age given: the rule confirms nothing
+        # ... but the place is not known to fail either: it stays among the unconfirmed.
+        assert sorted(found(free=True, condition_match="unknown")) == ["css-1", "css-adults"]
+        assert found(age=16) == ["css-1"]  # the law receives minors there; a place for adults stays out
+    finally:
+        drop(backend)
