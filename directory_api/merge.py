@@ -11,7 +11,8 @@ the kind of place they share (`RULES`, distances measured on the real data: docs
   the same number is the same establishment (when the names still agree a little and it is nearby).
 
 Groups are built greedily from the closest pairs, with at most one record per source: two sanisettes
-side by side are two cabins, and a record of a third source near both joins the nearer one only.
+side by side are two cabins, and a record of a third source near both joins the nearer one only. The
+exception is a place one source records twice (same kind, same name, within 5 m): it is one place.
 
 `import` finds the groups and writes them to `merge-report.json`; `read_structures` applies that report,
 so the served data is exactly what the report lists. The merged structure keeps the id of its best
@@ -65,6 +66,12 @@ RULES: tuple[MatchRule, ...] = (
 # Toilets of a restaurant, a shop or a shopping centre (OpenStreetMap) are never the public toilets next
 # door: the review found the only false merges there (a crêperie beside a RER station).
 PRIVATE_KINDS = frozenset({"Toilettes dans un établissement"})
+# Within one source, two records of the same kind and name at the same spot are one place recorded
+# twice (OpenStreetMap nodes 2 m apart, « Fontaine à boire — 152 avenue… » three times): shown once.
+# Beyond this distance, or with other names, two records of one source stay two places (two
+# sanisettes side by side are two cabins with their own addresses).
+SAME_SOURCE_RULE = "même source, même lieu"
+SAME_SOURCE_MAX_DISTANCE_M = 5.0
 SAME_IDENTIFIER_MAX_DISTANCE_M = 1000.0  # one FINESS number, two geocodings of its address
 SAME_IDENTIFIER_MIN_NAME_SCORE = 50.0
 SEARCH_RADIUS_M = max(SAME_IDENTIFIER_MAX_DISTANCE_M, *(rule.max_distance_m for rule in RULES))
@@ -130,6 +137,9 @@ def name_score(a: Structure, b: Structure) -> float:
 def match(a: Structure, b: Structure, distance_m: float) -> Match | None:
     """Whether two records of different sources describe the same place, and by which rule."""
     if main_source(a) == main_source(b):
+        same_spot = distance_m <= SAME_SOURCE_MAX_DISTANCE_M and a.kind == b.kind
+        if same_spot and comparable_name(a.name) == comparable_name(b.name) and set(a.categories()) == set(b.categories()):
+            return Match(SAME_SOURCE_RULE, distance_m, 100.0)
         return None
     if (a.kind in PRIVATE_KINDS) != (b.kind in PRIVATE_KINDS):
         return None
@@ -259,8 +269,8 @@ def group_pairs(structures: list[Structure], pairs: list[tuple[int, int, Match]]
         members_i, matches_i = groups.get(gi, ({i}, []))
         members_j, matches_j = groups.get(gj, ({j}, []))
         sources_i = {main_source(structures[m]) for m in members_i}
-        if sources_i & {main_source(structures[m]) for m in members_j}:
-            continue  # a group holds one record per source
+        if found.rule != SAME_SOURCE_RULE and sources_i & {main_source(structures[m]) for m in members_j}:
+            continue  # a group holds one record per source, but for a place recorded twice by it
         merged = members_i | members_j
         groups[gi] = (merged, [*matches_i, *matches_j, found])
         groups.pop(gj, None)
