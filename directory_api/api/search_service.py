@@ -116,7 +116,7 @@ class DirectoryService:
         query, echo = self.build_query(
             params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
         )
-        result, unconfirmed_total = self._search_by_condition(query, strict=params.strict)
+        query, echo, (result, unconfirmed_total) = self._search_words_relaxed(query, echo, strict=params.strict)
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
         return SearchResponse(
@@ -129,10 +129,44 @@ class DirectoryService:
 
     def export(self, params: StructureFilters, limit: int) -> tuple[list[StructureItem], QueryEcho]:
         query, echo = self.build_query(params, limit=limit)
-        hits = self._search_by_condition(query, strict=params.strict)[0].hits
+        query, echo, (result, _) = self._search_words_relaxed(query, echo, strict=params.strict)
+        hits = result.hits
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
         return [self.item(hit, now, query) for hit in hits], echo.model_copy(update={"strict": params.strict})
+
+    def _search_words_relaxed(
+        self, query: SearchQuery, echo: QueryEcho, *, strict: bool
+    ) -> tuple[SearchQuery, QueryEcho, tuple[SearchResult, int]]:
+        """The search; when the text names no need and no place has all its words (« femme battue
+        aide »), the words the index does not know are left out, then one word at a time the one
+        whose absence finds the most places, until something is found. A person in distress gets the
+        nearest places that fit part of what they wrote, and the page says which words were left."""
+        first = self._search_by_condition(query, strict=strict)
+        if first[0].total or not query.text_required or len(query.text_tokens) < 2:
+            return query, echo, first
+        # Engine-agnostic: the words that find nothing on their own here go first.
+        alone = [
+            self.backend.search(query.model_copy(update={"text_tokens": [variants], "limit": 0})).total
+            for variants in query.text_tokens
+        ]
+        words = [variants for variants, count in zip(query.text_tokens, alone, strict=True) if count]
+        while words:
+            relaxed = query.model_copy(update={"text_tokens": words})
+            found = self._search_by_condition(relaxed, strict=strict)
+            if found[0].total:
+                kept = {variants[0] for variants in words}
+                ignored = [variants[0] for variants in query.text_tokens if variants[0] not in kept]
+                terms = [term for term in echo.text_terms if term in kept]
+                return relaxed, echo.model_copy(update={"text_terms": terms, "ignored_terms": ignored}), found
+            if len(words) == 1:
+                break
+            counts = [
+                self.backend.search(relaxed.model_copy(update={"text_tokens": words[:i] + words[i + 1 :], "limit": 0})).total
+                for i in range(len(words))
+            ]
+            words.pop(counts.index(max(counts)))
+        return query, echo, first
 
     def _search_by_condition(self, query: SearchQuery, *, strict: bool) -> tuple[SearchResult, int]:
         """Places known to meet the asked conditions, then (unless `strict`) places whose record does

@@ -573,7 +573,7 @@ def _sexual_health_services(extra: tuple[ServicePlan, ...] = ()) -> tuple[Servic
         ServicePlan(
             "information",
             "Information et prévention",
-            ("sexual_health_education",),
+            ("sexual_health_education", "affective_life"),
             "Information et conseil sur la sexualité, la vie affective et la contraception.",
         ),
         *extra,

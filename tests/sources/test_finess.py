@@ -59,7 +59,9 @@ def test_should_map_cpef_to_contraception_services(structures):
         "emergency_contraception",
         "sti_prevention_testing",
         "sexual_health_education",
+        "affective_life",
     ]
+    assert cpef.modalities is not None and cpef.modalities.free_for_minors and cpef.modalities.anonymous_for_minors
     assert (cpef.lat, cpef.lon) == (48.8311289, 2.3118198)
 
 

@@ -1,0 +1,67 @@
+"""Each failure observed on the search in issue 15, on the real data, on both engines."""
+
+from __future__ import annotations
+
+
+def search(client, **params):
+    response = client.get("/structures", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_should_put_the_station_toilets_first_for_wc_at_gare_de_lyon(client):
+    # Was « WC publics … » 1.7 km away, matched by name, above the station's toilets 57 m away.
+    first = search(client, q="wc", place="gare de lyon")["items"][0]
+    assert "toilets" in first["categories"] and first["distance_m"] < 200
+
+
+def test_should_not_answer_food_aid_with_drinking_fountains_only(client):
+    # Was 1,034 results near Montreuil, all fountains.
+    items = search(client, category="food", place="Montreuil", size=10)["items"]
+    assert any("fountain" not in item["categories"] for item in items[:5])
+
+
+def test_should_not_match_a_need_word_inside_a_name(client):
+    # « manger » in Paris 18e put « Toilettes … Pret A Manger » first.
+    items = search(client, q="manger", place="Paris 18e")["items"]
+    assert items and not any("toilets" in item["categories"] for item in items[:10])
+
+
+def test_should_keep_the_family_planning_centres_under_free(client):
+    # The CPEF near Créteil disappeared under free=true; it stays, confirmed for a minor.
+    body = search(client, category="sexual_health", place="Créteil", free="true", size=50)
+    assert any(item["name"].startswith("CPEF") for item in body["items"])
+    assert body["unconfirmed_total"] > 0
+
+
+def test_should_not_answer_zero_for_anonymous_ivg_near_creteil(client):
+    assert search(client, q="ivg", place="Créteil", anonymous="true")["total"] > 0
+
+
+def test_should_keep_pharmacies_of_unknown_hours_open_now(client):
+    # Was 0 with 1,176 pharmacies within 10 km, all of unknown hours: now listed, marked.
+    body = search(client, category="emergency_contraception", place="Paris 11e", open_now="true")
+    assert body["total"] > 0
+    assert all(item["unconfirmed"] == ["horaires inconnus"] for item in body["items"] if item["opening"]["status"] == "unknown")
+
+
+def test_should_not_give_a_distance_in_metres_for_a_commune_centre(client):
+    # Records placed at their commune's centre read « À 0 m » on the page.
+    # Hôpital Paris-Saclay (SAE, no FINESS address) is placed at the centre of Orsay.
+    body = search(client, q="ivg", place="Orsay", size=50)
+    assert any(item["location_precision"] == "commune" for item in body["items"])
+    page = client.get("/", params={"q": "ivg", "place": "Orsay", "size": 50}).text
+    assert "À 0 m" not in page and ("dans la commune" in page or "à environ" in page)
+
+
+def test_should_find_something_when_no_place_has_every_word(client):
+    body = search(client, q="pharmacie ouverte 24h", place="Paris 8e")
+    assert body["total"] > 0 and body["query"]["ignored_terms"]
+    assert all(term not in body["query"]["text_terms"] for term in body["query"]["ignored_terms"])
+
+
+def test_should_warn_on_the_old_facts_only(client):
+    ivg = search(client, q="ivg", place="Créteil")["items"][0]
+    assert ivg["freshness"]["warning"].startswith("Adresse, position et téléphone : données de 01/2021")
+    fountains = search(client, category="fountain", place="Paris 11e")["items"]
+    assert fountains and not any(item["freshness"]["stale"] for item in fountains if item["sources"][0]["data_date"] >= "2024")
