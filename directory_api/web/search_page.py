@@ -229,6 +229,10 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
     first = (params.page - 1) * params.size + 1
     pages = max(1, -(-result.total // params.size))
     taxonomy = service.taxonomy
+    if result.total == 0 and result.query.lat is not None:
+        # « Essayez un rayon plus grand » is advice only when there is something further away.
+        anywhere = params.model_copy(update={"place": None, "lat": None, "lon": None, "radius_km": None, "page": 1})
+        context["elsewhere_total"] = service.search(anywhere).total
     context.update(
         result=result,
         results=[present(item, first + i, taxonomy) for i, item in enumerate(result.items)],
@@ -239,6 +243,10 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
             else None
         ),
         understood=[taxonomy[c].label for c in result.query.text_categories if c in taxonomy],
+        helplines=list(dict.fromkeys(
+            line for c in [*result.query.categories, *result.query.text_categories]
+            if c in taxonomy and (line := taxonomy[c].helpline)
+        )),
         first=first,
         last=first + len(result.items) - 1,
         current_page=params.page,

@@ -65,3 +65,12 @@ def test_should_warn_on_the_old_facts_only(client):
     assert ivg["freshness"]["warning"].startswith("Adresse, position et téléphone : données de 01/2021")
     fountains = search(client, category="fountain", place="Paris 11e")["items"]
     assert fountains and not any(item["freshness"]["stale"] for item in fountains if item["sources"][0]["data_date"] >= "2024")
+
+
+def test_should_not_advise_a_larger_radius_when_nothing_exists_further(client):
+    # The page said « essayez un rayon plus grand » for needs the directory has no place for at all.
+    page = client.get("/", params={"q": "domiciliation", "place": "Sarcelles"}).text
+    assert "rayon plus grand" not in page and "élargissez le rayon" not in page
+    assert "ne connaît aucun lieu pour cette demande" in page
+    near = client.get("/", params={"category": "shower", "place": "Melun", "radius_km": 5}).text  # showers: Paris only
+    assert "élargissez le rayon" in near

@@ -276,3 +276,19 @@ def test_should_screenshot_the_phone_view(page: Page, live_server: str):
     page.get_by_role("button", name="Afficher la carte").click()
     page.locator(".leaflet-marker-icon").first.wait_for()
     screenshot(page, "search-phone")
+
+
+def test_should_open_on_the_results_after_a_search_on_a_phone(page: Page, live_server: str):
+    # The form is taller than a phone's screen: the results used to start below it, out of sight.
+    page.goto(f"{live_server}/?q=douche&place=Gare+du+Nord")
+    page.wait_for_load_state("load")
+    top = page.locator("#results-title").evaluate("el => el.getBoundingClientRect().top")
+    assert -1 <= top < 200
+
+
+def test_should_give_the_helpline_with_a_need_that_has_one(page: Page, live_server: str):
+    # « femme battue aide »: the directory has no violence support place, the 3919 answers.
+    page.goto(f"{live_server}/?q=femme+battue+aide&place=Versailles")
+    line = page.locator(".helpline a[href='tel:3919']")
+    assert line.is_visible()
+    assert "ne connaît aucun lieu pour cette demande" in page.locator("#result-count").inner_text()

@@ -2,7 +2,8 @@
 // - suggestions for the need (/categories/match) and the place (/places) in <datalist>s;
 // - « Me localiser »: the browser's position fills lat/lon (rounded to ~100 m) instead of a place;
 // - empty fields are left out of the URL, so that a shared link stays short;
-// - « Imprimer ».
+// - « Imprimer »;
+// - on a phone, the page opens on the results after a search.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -106,5 +107,10 @@
   }
 
   var errors = document.getElementById("erreurs");
+  var results = document.getElementById("results-title");
   if (errors) errors.focus();
+  // On a phone the form fills the screen: after a search, show the results, not the form again.
+  else if (results && window.matchMedia("(max-width: 700px)").matches && !location.hash) {
+    results.scrollIntoView();
+  }
 })();
