@@ -47,6 +47,21 @@ class Opening:
         return f"{prefix} — ouvre {_when(self.next_change, now, opening=True)}"
 
 
+
+def weekly_text(hours: OpeningHours | None) -> str:
+    """The week in one line of French (« lundi 09h00–17h00 ; mardi … »); empty when hours are unknown."""
+    if hours is None:
+        return ""
+    if hours.always_open:
+        return "24 h/24, 7 j/7"
+    days = []
+    for index, day in enumerate(WEEKDAYS):
+        slots = sorted(hours.weekly.get(day, []), key=lambda s: s.start)
+        if slots:
+            text = ", ".join(f"{s.start.strftime('%Hh%M')}–{s.end.strftime('%Hh%M')}" for s in slots)
+            days.append(f"{_DAY_NAMES_FR[index]} {text}")
+    return " ; ".join(days) or "fermé toute la semaine"
+
 def _when(moment: datetime, now: datetime, opening: bool = False) -> str:
     local, today = moment.astimezone(PARIS), now.astimezone(PARIS).date()
     hour = f"{local.hour:02d}h{local.minute:02d}"

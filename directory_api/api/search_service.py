@@ -127,13 +127,16 @@ class DirectoryService:
             query=echo.model_copy(update={"strict": params.strict}),
         )
 
-    def export(self, params: StructureFilters, limit: int) -> tuple[list[StructureItem], QueryEcho]:
+    def export(
+        self, params: StructureFilters, limit: int
+    ) -> tuple[list[tuple[StructureItem, Structure]], QueryEcho]:
+        """The results as listed, each with its record (the CSV needs the weekly hours)."""
         query, echo = self.build_query(params, limit=limit)
         query, echo, (result, _) = self._search_words_relaxed(query, echo, strict=params.strict)
-        hits = result.hits
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
-        return [self.item(hit, now, query) for hit in hits], echo.model_copy(update={"strict": params.strict})
+        rows = [(self.item(hit, now, query), hit.structure) for hit in result.hits]
+        return rows, echo.model_copy(update={"strict": params.strict})
 
     def _search_words_relaxed(
         self, query: SearchQuery, echo: QueryEcho, *, strict: bool

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 
@@ -98,9 +101,22 @@ def test_should_export_the_same_search_as_csv(client):
     response = client.get("/structures.csv", params=params)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    lines = response.text.strip().split("\n")
-    assert lines[0].startswith("id,name,kind,categories")
-    assert len(lines) - 1 == json_total
+    assert response.content.startswith("\ufeff".encode())  # BOM: Excel reads the accents
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    assert header[:3] == ["Nom", "Type", "Besoins"] and {"Conditions", "Horaires", "Fiche"} <= set(header)
+    assert len(rows) - 1 == json_total
+    first = dict(zip(header, rows[1], strict=True))
+    assert first["Besoins"].startswith("Douche") or "Douche" in first["Besoins"]
+    assert first["Fiche"].endswith(f"/lieux/{first['Identifiant']}")
+    assert "," in first["Latitude"] and first["Horaires"]
+
+
+def test_should_write_csv_cells_that_a_spreadsheet_cannot_run(client):
+    from directory_api.api.csv_export import safe_cell
+
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell("- Accueil") == "'- Accueil"
+    assert safe_cell("Bains-douches") == "Bains-douches"
 
 
 def test_should_export_the_same_search_as_geojson(client):

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from directory_api.api.csv_export import write_csv
 from directory_api.api.dependencies import ServiceDep
 from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
 from directory_api.api.schemas import ErrorResponse, SearchResponse, StructureDetail
@@ -28,37 +27,22 @@ def search_structures(params: Annotated[StructureSearchParams, Query()], service
     return service.search(params)
 
 
-CSV_COLUMNS = [
-    "id", "name", "kind", "categories", "address", "postcode", "commune", "department", "lat", "lon",
-    "location_precision", "distance_m", "phones", "opening_status", "opening_label", "data_date", "stale",
-    "sources", "licences",
-]
-
-
 @router.get(
     "/structures.csv",
-    responses={200: {"content": {"text/csv": {}}, "description": "Fichier CSV (UTF-8)."}, **ERRORS},
+    responses={200: {"content": {"text/csv": {}}, "description": "Fichier CSV pour tableur : en-têtes en français, "
+                     "séparateur point-virgule, UTF-8 avec BOM, virgule décimale."}, **ERRORS},
     summary="Exporter la recherche en CSV",
 )
-def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep) -> Response:
-    """Mêmes filtres que `/structures`, au plus 5 000 lieux, triés par distance ou pertinence."""
-    items, _ = service.export(params, MAX_EXPORT)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow([
-            item.id, item.name, item.kind or "", " ".join(item.categories), item.address or "",
-            item.postcode or "", item.commune or "", item.department or "", item.lat, item.lon,
-            item.location_precision, "" if item.distance_m is None else item.distance_m,
-            " / ".join(item.phones), item.opening.status, item.opening.label,
-            item.freshness.data_date.isoformat(), str(item.freshness.stale).lower(),
-            " ".join(p.source for p in item.sources), " / ".join(sorted({p.licence for p in item.sources})),
-        ])
+def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep, request: Request) -> Response:
+    """Mêmes filtres que `/structures`, au plus 5 000 lieux, triés par distance ou pertinence ; avec les
+    conditions, les horaires de la semaine et le lien vers la fiche de chaque lieu."""
+    rows, _ = service.export(params, MAX_EXPORT)
+    base = str(request.base_url).rstrip("/")
+    content = write_csv(rows, service.taxonomy, lambda structure_id: f"{base}/lieux/{quote(structure_id)}")
     return Response(
-        content=buffer.getvalue(),
+        content=content.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="structures.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="lieux.csv"'},
     )
 
 
@@ -69,7 +53,7 @@ def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep
 )
 def export_geojson(params: Annotated[StructureFilters, Query()], service: ServiceDep) -> JSONResponse:
     """Mêmes filtres que `/structures`, au plus 5 000 lieux, en GeoJSON (WGS84)."""
-    items, _ = service.export(params, MAX_EXPORT)
+    rows, _ = service.export(params, MAX_EXPORT)
     features = [
         {
             "type": "Feature",
@@ -77,7 +61,7 @@ def export_geojson(params: Annotated[StructureFilters, Query()], service: Servic
             "geometry": {"type": "Point", "coordinates": [item.lon, item.lat]},
             "properties": item.model_dump(mode="json", exclude={"lat", "lon"}),
         }
-        for item in items
+        for item, _ in rows
     ]
     return JSONResponse(
         {"type": "FeatureCollection", "features": features},
