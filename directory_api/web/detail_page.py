@@ -19,7 +19,7 @@ from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import WEEKDAYS, Modalities, OpeningHours, Publics
 from directory_api.web import templates
 from directory_api.web.reports import KIND_LABELS, MAX_CONTACT, MAX_MESSAGE
-from directory_api.web.search_page import directions_url, sources_info, tel_href
+from directory_api.web.search_page import back_to_results, directions_url, sources_info, tel_href
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,6 +190,7 @@ def render_detail(
             }],
             "center": None,
         },
+        "back": back_to_results(request.query_params),
         "kinds": KIND_LABELS,
         "report_form": report_form or {},
         "report_errors": report_errors or [],

@@ -83,6 +83,13 @@ def read_params(query: QueryParams) -> dict[str, Any]:
     return raw
 
 
+def back_to_results(query: QueryParams) -> str:
+    """The search a place page was opened from (`?recherche=`), as a link back with its filters; only
+    the search's own parameters are kept, so the link never leaves the page."""
+    raw = read_params(QueryParams(query.get("recherche", "")))
+    return "/?" + query_string(raw, SEARCH_FIELDS) if raw else "/"
+
+
 def query_string(raw: dict[str, Any], fields: tuple[str, ...], **overrides: Any) -> str:
     values = {k: v for k, v in raw.items() if k in fields}
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -254,5 +261,6 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
         previous_href="/?" + query_string(raw, SEARCH_FIELDS, page=params.page - 1) if params.page > 1 else None,
         next_href="/?" + query_string(raw, SEARCH_FIELDS, page=params.page + 1) if params.page < pages else None,
         export_query=query_string(raw, EXPORT_FIELDS),
+        back_query=query_string(raw, SEARCH_FIELDS),
     )
     return 200

@@ -140,3 +140,19 @@ def test_should_keep_the_review_list_closed_without_the_token(live_server: str, 
     assert httpx.get(f"{live_server}/reports").status_code == 404  # no token configured: no list at all
     assert httpx.get(f"{review_server}/reports").status_code == 401
     assert httpx.get(f"{review_server}/reports", headers={"Authorization": "Bearer faux"}).status_code == 401
+
+
+def test_should_go_back_to_the_same_search_with_its_filters(page, live_server: str):
+    # « ← Nouvelle recherche » dropped every filter a social worker had set.
+    page.goto(f"{live_server}/?q=douche&place=Paris+10e&free=true&radius_km=5")
+    page.locator(".results h3 a").first.click()
+    back = page.get_by_role("link", name="← Retour aux résultats")
+    href = back.get_attribute("href")
+    assert href.startswith("/?") and "free=true" in href and "radius_km=5" in href
+    back.click()
+    assert page.locator("#f-place").input_value() == "Paris 10e"
+
+
+def test_should_never_send_the_back_link_elsewhere(page, live_server: str):
+    page.goto(f"{live_server}/lieux/bains-douches-BD1?recherche=https://evil.example/%3Fq%3Dx")
+    assert page.get_by_role("link", name="← Nouvelle recherche").get_attribute("href") == "/"
