@@ -156,3 +156,20 @@ def test_should_go_back_to_the_same_search_with_its_filters(page, live_server: s
 def test_should_never_send_the_back_link_elsewhere(page, live_server: str):
     page.goto(f"{live_server}/lieux/bains-douches-BD1?recherche=https://evil.example/%3Fq%3Dx")
     assert page.get_by_role("link", name="← Nouvelle recherche").get_attribute("href") == "/"
+
+
+def test_should_keep_the_map_out_of_the_content_on_a_wide_screen(browser: Browser, live_server: str):
+    # The map stuck across the screen and covered the page and the report form's confirmation.
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/lieux/bains-douches-BD1")
+        page.locator("#map").wait_for(state="visible")
+        page.locator(".report").scroll_into_view_if_needed()
+        box_map = page.locator("#map").bounding_box()
+        box_form = page.locator(".report").bounding_box()
+        assert box_map and box_form
+        overlap = min(box_map["y"] + box_map["height"], box_form["y"] + box_form["height"]) - max(box_map["y"], box_form["y"])
+        assert overlap <= 0, (box_map, box_form)
+    finally:
+        context.close()
