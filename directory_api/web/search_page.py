@@ -21,7 +21,9 @@ from directory_api.api.errors import ENGINE_UNAVAILABLE, _field, _message
 from directory_api.api.parameters import StructureFilters, StructureSearchParams
 from directory_api.api.schemas import SearchResponse, StructureItem
 from directory_api.api.search_service import DirectoryService, UnknownPlaceError
+from directory_api.labels import GENDER_LABELS
 from directory_api.models import Structure
+from directory_api.opening import parse_moment
 from directory_api.search.backend import EngineUnavailableError
 from directory_api.sources import all_sources
 from directory_api.sources.base import SourceInfo
@@ -81,6 +83,31 @@ def read_params(query: QueryParams) -> dict[str, Any]:
             if value:
                 raw[key] = value
     return raw
+
+
+# The criteria of the form, as a social worker reads them on a printed list.
+CHECKED_CRITERIA = {
+    "open_now": "ouverts maintenant", "free": "gratuits", "anonymous": "anonymes",
+    "pmr": "accessibles en fauteuil roulant", "strict": "seulement les fiches qui le confirment",
+}  # fmt: skip
+
+
+def criteria_summary(raw: dict[str, Any], taxonomy: Taxonomy) -> list[str]:
+    """The filters of a search in French (« gratuits », « 16 ans », « langue : arabe »)."""
+    parts = [label for name, label in CHECKED_CRITERIA.items() if raw.get(name) == "true"]
+    if raw.get("category"):
+        parts.append("catégorie : " + ", ".join(taxonomy[c].label if c in taxonomy else c for c in raw["category"]))
+    if raw.get("open_at"):
+        parts.append(f"ouverts le {raw['open_at'].replace('T', ' à ')}")
+    if raw.get("age"):
+        parts.append(f"{raw['age']} ans")
+    if raw.get("gender") in GENDER_LABELS:
+        parts.append(GENDER_LABELS[raw["gender"]])
+    if raw.get("language"):
+        parts.append("langue : " + LANGUAGES.get(raw["language"], raw["language"]))
+    if raw.get("department"):
+        parts.append(DEPARTMENTS.get(raw["department"], raw["department"]))
+    return parts
 
 
 def back_to_results(query: QueryParams) -> str:
@@ -262,5 +289,7 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
         next_href="/?" + query_string(raw, SEARCH_FIELDS, page=params.page + 1) if params.page < pages else None,
         export_query=query_string(raw, EXPORT_FIELDS),
         back_query=query_string(raw, SEARCH_FIELDS),
+        criteria=criteria_summary(raw, taxonomy),
+        printed_at=parse_moment(None).strftime("%d/%m/%Y à %Hh%M"),
     )
     return 200

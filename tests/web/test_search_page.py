@@ -291,3 +291,23 @@ def test_should_give_the_helpline_with_a_need_that_has_one(page: Page, live_serv
     line = page.locator(".helpline a[href='tel:3919']")
     assert line.is_visible()
     assert "ne connaît aucun lieu pour cette demande" in page.locator("#result-count").inner_text()
+
+
+def test_should_print_20_places_on_at_most_3_pages_with_the_date_and_criteria(browser: Browser, live_server: str):
+    # Printing took 6 pages for 20 places, with neither the date nor the filters.
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/?q=sante&place=Paris+18e&size=20&free=true")
+        assert page.locator("li.result").count() == 20
+        page.emulate_media(media="print")
+        header = page.locator(".print-only")
+        assert header.is_visible()
+        assert re.search(r"Liste imprimée le \d\d/\d\d/\d{4} à \d\dh\d\d", header.inner_text())
+        assert "Critères : gratuits" in header.inner_text()
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        print(f"\nimpression de 20 lieux : {pages} pages A4")
+        assert 1 <= pages <= 3
+    finally:
+        context.close()
