@@ -127,6 +127,12 @@ class DirectoryService:
             query=echo.model_copy(update={"strict": params.strict}),
         )
 
+    def total(self, params: StructureFilters) -> int:
+        """How many places a search finds, without listing them and without counting it in the usage
+        statistics (the page asks it to give the right advice, not the person)."""
+        query, echo = self.build_query(params, limit=0)
+        return self._search_words_relaxed(query, echo, strict=params.strict)[2][0].total
+
     def export(
         self, params: StructureFilters, limit: int
     ) -> tuple[list[tuple[StructureItem, Structure]], QueryEcho]:

@@ -266,7 +266,7 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
     if result.total == 0 and result.query.lat is not None:
         # « Essayez un rayon plus grand » is advice only when there is something further away.
         anywhere = params.model_copy(update={"place": None, "lat": None, "lon": None, "radius_km": None, "page": 1})
-        context["elsewhere_total"] = service.search(anywhere).total
+        context["elsewhere_total"] = service.total(anywhere)
     context.update(
         result=result,
         results=[present(item, first + i, taxonomy) for i, item in enumerate(result.items)],
