@@ -7,14 +7,25 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from directory_api.api.schemas import StructureItem
 from directory_api.models import OpeningHours, Structure
 from directory_api.opening import weekly_text
+from directory_api.sources import all_sources
 from directory_api.taxonomy import Taxonomy
 
 Row = tuple[StructureItem, Structure]
 Cell = Callable[[StructureItem, Structure], str]
+
+
+@cache
+def _titles() -> dict[str, str]:
+    return {module.INFO.id: module.INFO.title for module in all_sources()}
+
+
+def source_title(source_id: str) -> str:
+    return _titles().get(source_id, source_id)
 
 
 def known_hours(place: Structure) -> OpeningHours | None:
@@ -43,7 +54,7 @@ def columns(taxonomy: Taxonomy, place_url: Callable[[str], str]) -> list[tuple[s
         ("Données du", lambda item, _: item.freshness.data_date.strftime("%d/%m/%Y")),
         ("Avertissement", lambda item, _: item.freshness.warning or ""),
         ("Fiche", lambda item, _: place_url(item.id)),
-        ("Sources", lambda item, _: ", ".join(dict.fromkeys(p.source for p in item.sources))),
+        ("Sources", lambda item, _: " ; ".join(dict.fromkeys(source_title(p.source) for p in item.sources))),
         ("Licences", lambda item, _: ", ".join(sorted({p.licence for p in item.sources}))),
         ("Latitude", lambda item, _: _number(item.lat, 6)),
         ("Longitude", lambda item, _: _number(item.lon, 6)),

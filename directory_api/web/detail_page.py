@@ -54,7 +54,8 @@ LANGUAGE_NAMES = {
 }
 FIELD_NAMES = {
     "name": "nom", "kind": "type", "description": "description", "address": "adresse", "postcode": "code postal",
-    "commune": "commune", "lat": "position", "lon": "position", "phones": "téléphone", "email": "courriel",
+    "commune": "commune", "address_complement": "complément d'adresse", "insee_code": "code commune",
+    "department": "département", "location_precision": "précision de la position", "lat": "position", "lon": "position", "phones": "téléphone", "email": "courriel",
     "website": "site web", "finess": "FINESS", "siret": "SIRET", "services": "services", "publics": "publics",
     "modalities": "conditions", "hours": "horaires", "languages": "langues",
 }
