@@ -17,6 +17,7 @@ from directory_api.api.schemas import StructureDetail
 from directory_api.api.search_service import DirectoryService, conditions
 from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import WEEKDAYS, Modalities, OpeningHours, Publics
+from directory_api.opening import weekly_text
 from directory_api.web import templates
 from directory_api.web.reports import KIND_LABELS, MAX_CONTACT, MAX_MESSAGE
 from directory_api.web.search_page import back_to_results, directions_url, sources_info, tel_href
@@ -129,6 +130,15 @@ def languages_view(languages: list[str] | None) -> str | None:
     return ", ".join(LANGUAGE_NAMES.get(code, code) for code in languages) if languages else None
 
 
+def share_text(detail: StructureDetail, url: str) -> str:
+    """What « Envoyer par SMS » and « Partager » carry: enough to go there without the site; nothing
+    is kept on the server."""
+    address = ", ".join(part for part in (detail.address, " ".join(filter(None, (detail.postcode, detail.commune)))) if part)
+    hours = weekly_text(detail.hours) or detail.opening.label
+    lines = [detail.name, address, *(f"Tél. {phone}" for phone in detail.phones[:1]), f"Horaires : {hours}", url]
+    return "\n".join(line for line in lines if line)
+
+
 def render_detail(
     request: Request,
     structure_id: str,
@@ -192,6 +202,7 @@ def render_detail(
             "center": None,
         },
         "back": back_to_results(request.query_params),
+        "share": share_text(detail, str(request.url_for("detail_page", structure_id=detail.id))),
         "kinds": KIND_LABELS,
         "report_form": report_form or {},
         "report_errors": report_errors or [],

@@ -5,6 +5,7 @@ accessibility and weight."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -102,6 +103,8 @@ def test_should_render_text_as_text_quick_replies_cards_and_a_map(page: Page, ch
         expect(cards.nth(i)).to_contain_text("Données du ")
     assert reply.locator("p", has_text="1. ").count() == 0  # the text list is drawn as the cards
     expect(reply).to_contain_text("Il y en a 9 autres")
+    sms = cards.first.locator("a.card-sms")
+    assert sms.get_attribute("href").startswith("sms:?&body=" + quote(names[0]))
     phones = reply.locator(".card-phone a")
     if phones.count():
         assert phones.first.get_attribute("href").startswith("tel:")

@@ -173,3 +173,14 @@ def test_should_keep_the_map_out_of_the_content_on_a_wide_screen(browser: Browse
         assert overlap <= 0, (box_map, box_form)
     finally:
         context.close()
+
+
+def test_should_send_the_place_by_sms_with_what_is_needed_to_go_there(page, live_server: str):
+    page.goto(f"{live_server}/lieux/bains-douches-BD1")
+    href = page.get_by_role("link", name="Envoyer par SMS").get_attribute("href")
+    assert href.startswith("sms:?&body=")
+    from urllib.parse import unquote
+
+    body = unquote(href.split("body=", 1)[1])
+    name = page.locator("h1").inner_text()
+    assert body.startswith(name + "\n") and "Horaires : " in body and body.rstrip().endswith("/lieux/bains-douches-BD1")

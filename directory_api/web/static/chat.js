@@ -124,6 +124,13 @@
       p.appendChild(call);
       li.appendChild(p);
     });
+    // « Envoyer par SMS »: name, address, phone, opening and the place page, to keep or forward;
+    // built in the browser, nothing is kept on the server.
+    var text = [s.name, s.address, (s.phones || [])[0] ? "Tél. " + s.phones[0] : null, s.opening.label,
+      location.origin + "/lieux/" + encodeURIComponent(s.id)].filter(Boolean).join("\n");
+    var sms = el("a", "card-sms", "Envoyer par SMS");
+    sms.href = "sms:?&body=" + encodeURIComponent(text);
+    li.appendChild(el("p", null)).appendChild(sms);
     var when = frenchDate(s.data_date);
     var dated = when ? "Données du " + when : "Date des données inconnue";
     if (s.stale) dated += " : anciennes, appelez avant de vous déplacer.";

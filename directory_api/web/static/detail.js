@@ -1,5 +1,16 @@
-// Detail page: the « Signaler une erreur » form is sent with fetch (the page stays where it is); without
+// Detail page: « Partager »; the « Signaler une erreur » form is sent with fetch (the page stays where it is); without
 // JavaScript, or if fetch fails, it is posted as a plain form and the server redirects back.
+(function () {
+  "use strict";
+  // « Partager » through the phone's own share sheet (Web Share API), where there is one.
+  var share = document.getElementById("share");
+  if (share && navigator.share) {
+    share.hidden = false;
+    share.addEventListener("click", function () {
+      navigator.share({ title: document.title, text: share.getAttribute("data-text") }).catch(function () {});
+    });
+  }
+})();
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
