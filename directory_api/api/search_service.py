@@ -185,15 +185,14 @@ class DirectoryService:
             return known, 0
         # The second list starts where the first one ends, on this page or a later one.
         shown = len(known.hits)
-        unknown = self._diversified_search(
-            query.model_copy(
-                update={
-                    "condition_match": "unknown",
-                    "offset": max(0, query.offset - known.total),
-                    "limit": query.limit - shown,
-                }
-            )
+        unknown_query = query.model_copy(
+            update={
+                "condition_match": "unknown",
+                "offset": max(0, query.offset - known.total),
+                "limit": query.limit - shown,
+            }
         )
+        unknown = self._diversified_search(unknown_query)
         facets = {
             name: facet_counts(
                 (
@@ -222,14 +221,14 @@ class DirectoryService:
         kind (1,400 drinking fountains) does not push the others (50 meals) off the page."""
         lanes = self.lanes(query)
         if not lanes:
-            return self.backend.search(query)
+            return precise_first(self.backend.search(query), query)
         overall = self.backend.search(query.model_copy(update={"limit": 0}))
         wanted = query.offset + query.limit
         # Each lane is the asked list AND the lane (the engines match the two lists separately), so a
         # lane keeps what the broad search keeps (pharmacies stay out of « santé sexuelle »).
         other = "text_categories" if query.categories else "categories"
         per_lane = [
-            self.backend.search(query.model_copy(update={other: [lane], "offset": 0, "limit": wanted})).hits
+            precise_first(self.backend.search(query.model_copy(update={other: [lane], "offset": 0, "limit": wanted})), query).hits
             for lane in lanes
         ]
         page = interleave(per_lane, wanted)[query.offset :]
@@ -304,6 +303,27 @@ SUBSUMED_BY = {"free_for_minors": "Gratuit", "anonymous_for_minors": "Anonyme"}
 LANE_DISTANCE_FLOOR_M = 250.0
 
 
+# A place known only by its commune is drawn at the commune's centre: it may really be 2 km away.
+# Within a page sorted by distance, it counts as this much further, so that it does not come before
+# a place at a known address at a similar distance (« À 0 m » came first in the chat).
+APPROXIMATE_EXTRA_M = 1000.0
+
+
+def ranking_distance(hit: SearchHit) -> float | None:
+    """The distance a hit is ranked by: an approximate position counts as `APPROXIMATE_EXTRA_M` further."""
+    if hit.distance_m is None:
+        return None
+    return hit.distance_m + (APPROXIMATE_EXTRA_M if hit.structure.location_precision == "commune" else 0.0)
+
+
+def precise_first(result: SearchResult, query: SearchQuery) -> SearchResult:
+    """A page sorted by distance, with places at their commune's centre after precise ones nearby."""
+    if query.sort != "distance" or not query.has_location:
+        return result
+    hits = sorted(result.hits, key=lambda hit: ranking_distance(hit) or 0.0)
+    return SearchResult(total=result.total, hits=hits, facets=result.facets)
+
+
 def interleave(per_lane: list[list[SearchHit]], wanted: int) -> list[SearchHit]:
     """The first `wanted` hits of several ranked lists, greedily: each step takes the lane head with the
     smallest cost (its distance, or its rank without a location) times one more than the number already
@@ -320,7 +340,8 @@ def interleave(per_lane: list[list[SearchHit]], wanted: int) -> list[SearchHit]:
             if heads[lane] == len(hits):
                 continue
             hit = hits[heads[lane]]
-            cost = (hit.distance_m + LANE_DISTANCE_FLOOR_M) if hit.distance_m is not None else heads[lane] + 1.0
+            distance = ranking_distance(hit)
+            cost = (distance + LANE_DISTANCE_FLOOR_M) if distance is not None else heads[lane] + 1.0
             key = cost * (1 + taken[lane])
             if best is None or key < best[0]:
                 best = (key, lane)

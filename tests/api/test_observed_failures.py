@@ -74,3 +74,11 @@ def test_should_not_advise_a_larger_radius_when_nothing_exists_further(client):
     assert "ne connaît aucun lieu pour cette demande" in page
     near = client.get("/", params={"category": "shower", "place": "Melun", "radius_km": 5}).text  # showers: Paris only
     assert "élargissez le rayon" in near
+
+
+def test_should_list_a_commune_centre_after_a_known_address_at_a_similar_distance(client):
+    # « À 0 m » came first: Hôpital Paris-Saclay is placed at Orsay's centre, the Centre hospitalier
+    # d'Orsay is at its address 200 m away.
+    items = search(client, category="abortion", place="Orsay", sort="distance")["items"]
+    precision = [item["location_precision"] for item in items[:2]]
+    assert precision == ["address", "commune"]
