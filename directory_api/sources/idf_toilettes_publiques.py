@@ -32,6 +32,7 @@ from directory_api.sources._places import ODBL, ODBL_URL, join_sentences, resolv
 from directory_api.sources.base import ImportContext, SourceInfo
 from directory_api.sources.common import RowError, check_row_shape, read_csv
 from directory_api.sources.hours_parsing import HoursParseError
+from directory_api.sources.ratp_toilettes import station_near, station_provenance
 
 INFO = SourceInfo(
     id="idf-toilettes-publiques",
@@ -49,6 +50,7 @@ COPY_OF_PARIS_SANISETTES = "copie de paris-sanisettes (source « Autres »)"
 COPY_OF_RATP_TOILETTES = "copie de ratp-toilettes (source « Autres »)"
 
 _IN_BUILDING = "Toilettes dans un bâtiment recevant du public"
+NEAR_STATION_M = 150
 
 
 def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
@@ -81,7 +83,14 @@ def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:
     toilet_type = re.sub(r"\s+", " ", row["Type"]).strip()
     in_building = toilet_type.startswith(_IN_BUILDING)
     hint = re.sub(r"\s+", " ", row["Indications de localisation"]).strip() or None
-    where = hint or place.commune_name or row["nom_de_la_commune"] or "Île-de-France"
+    # « Toilettes publiques — Paris » tells a person nothing: the source's own hint, else the station
+    # within sight (IDFM), else the commune.
+    station = None if hint else station_near(ctx, place.lat, place.lon, NEAR_STATION_M)
+    near = None
+    if station is not None:
+        gare = station.name.lower().startswith("gare ")
+        near = "près de la " + station.name[0].lower() + station.name[1:] if gare else f"près de la station {station.name}"
+    where = hint or near or place.commune_name or row["nom_de_la_commune"] or "Île-de-France"
     label = "Toilettes dans un établissement" if in_building else "Toilettes publiques"
     hours_text = re.sub(r"\s+", " ", row["Horaires d'ouverture"]).strip()
     try:
@@ -120,5 +129,8 @@ def _structure(ctx: ImportContext, row: dict[str, str]) -> Structure:
             wheelchair_access=yes_no(row["Accessibilite PMR"]),
         ),
         hours=hours,
-        sources=[INFO.provenance(osm_id)],
+        sources=[
+            INFO.provenance(osm_id),
+            *([station_provenance(station, ["name"])] if station else []),
+        ],
     )

@@ -18,11 +18,14 @@ the data (station hours apply): unknown.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from directory_api.models import Modalities, Provenance, Reject, Service, Structure
 from directory_api.sources._places import (
@@ -126,6 +129,35 @@ def _read_station_points(path: Path) -> list[StationPoint]:
         ]
 
 
+def station_provenance(station: StationPoint, fields: list[str]) -> Provenance:
+    """The IDFM station layer as the source of the fields a record takes from it."""
+    return Provenance(
+        source=STATIONS_SOURCE,
+        source_record_id=station.record_id,
+        licence=STATIONS_LICENCE,
+        data_date=STATIONS_DATA_DATE,
+        source_url=STATIONS_URL,
+        fields=fields,
+    )
+
+
+def station_near(ctx: ImportContext, lat: float, lon: float, max_m: float) -> StationPoint | None:
+    """The station point of any line nearest to a position, if within `max_m` (vectorised: the
+    OpenStreetMap toilets ask it 2,500 times)."""
+    points = station_points(ctx)
+    if not points:
+        return None
+    key = f"{STATIONS_SOURCE}/{STATIONS_FILE}/array"
+    if key not in ctx.cache:
+        ctx.cache[key] = np.array([(p.lat, p.lon) for p in points])
+    positions: np.ndarray = ctx.cache[key]  # type: ignore[assignment]
+    dy = (positions[:, 0] - lat) * 111_195
+    dx = (positions[:, 1] - lon) * 111_195 * math.cos(math.radians(lat))
+    distances = np.hypot(dx, dy)
+    best = int(np.argmin(distances))
+    return points[best] if distances[best] <= max_m else None
+
+
 def nearest_station(points: list[StationPoint], line_code: str, lat: float, lon: float) -> StationPoint | None:
     idfm_line = line_label(line_code).replace("métro", "METRO")
     candidates = [p for p in points if p.line == idfm_line]
@@ -148,16 +180,7 @@ def _structure(ctx: ImportContext, row: dict[str, str], structure_id: str) -> St
     free = {"gratuit": True, "payant": False}.get(row["tarif_gratuit_payant"].strip().lower())
     sources = [INFO.provenance(structure_id)]
     if station is not None:
-        sources.append(
-            Provenance(
-                source=STATIONS_SOURCE,
-                source_record_id=station.record_id,
-                licence=STATIONS_LICENCE,
-                data_date=STATIONS_DATA_DATE,
-                source_url=STATIONS_URL,
-                fields=["name", "commune", "insee_code", "department", "postcode"],
-            )
-        )
+        sources.append(station_provenance(station, ["name", "commune", "insee_code", "department", "postcode"]))
     where = f"{'gare' if line.startswith('RER') else 'station'} {station_name} ({line})"
     return Structure(
         id=structure_id,

@@ -177,6 +177,16 @@ def test_should_map_a_complete_osm_toilet(idf):
     assert (source.licence, source.data_date) == ("ODbL 1.0", date(2024, 5, 18))
 
 
+def test_should_name_osm_toilets_after_the_station_in_sight_rather_than_the_commune(idf):
+    # « Toilettes publiques — Paris » told a person nothing the address would not.
+    toilet = idf.by_id("toilettes-idf-osm-node-10049129317")
+    assert toilet.name == "Toilettes publiques — près de la station Anvers"
+    assert [p.source for p in toilet.sources] == ["idf-toilettes-publiques", "idfm-gares"]
+    assert toilet.sources[1].fields == ["name"]
+    named = Counter(s.name.split(" — ")[1].startswith("près de") for s in idf.structures)
+    assert named[True] > 400
+
+
 def test_should_say_toilets_inside_a_building_may_be_for_customers(idf):
     inside = [s for s in idf.structures if s.kind == "Toilettes dans un établissement"]
     assert len(inside) == 751
