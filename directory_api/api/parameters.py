@@ -78,10 +78,13 @@ class StructureFilters(BaseModel):
     strict: bool = Field(
         default=False,
         description="`true` : seulement les lieux dont la fiche confirme chaque condition demandée "
-        "(gratuit, anonyme, accessible, public, âge, ouvert).",
+        "(gratuit, anonyme, accessible, public, âge, langue, ouvert).",
     )
     language: str | None = Field(
-        default=None, pattern=r"^[a-z]{2,3}$", description="Langue parlée (code ISO 639, ex. `ar`, `en`)."
+        default=None,
+        pattern=r"^[a-z]{2,3}$",
+        description="Langue parlée (code ISO 639, ex. `ar`, `en`) : les lieux qui la parlent d'abord, puis ceux "
+        "dont la fiche ne dit pas leurs langues ; le français est supposé quand elle ne dit rien.",
     )
     department: Literal["75", "77", "78", "91", "92", "93", "94", "95"] | None = Field(
         default=None, description="Département d'Île-de-France."

@@ -68,7 +68,7 @@ class SearchQuery(BaseModel):
     @property
     def has_conditions(self) -> bool:
         """True when a condition a record may not know is asked (then « unknown » places exist)."""
-        return any(
+        return self.language not in (None, "fr") or any(
             value is not None
             for value in (self.free, self.anonymous, self.wheelchair_access, self.gender, self.age, self.open_at)
         )

@@ -124,7 +124,7 @@ class Columns:
         self.sv_age_max = np.fromiter((UNKNOWN if r[7] is None else r[7] for r in rows), dtype=np.int16, count=count)
         self.sv_languages = [r[8] for r in rows]
         self.sv_minors_rule = np.fromiter((bool(r[9]) for r in rows), dtype=bool, count=count)
-        self._language_rows: dict[str, np.ndarray] = {}
+        self._language_rows: dict[tuple[str, bool], np.ndarray] = {}
         # Rows grouped by category (CSR): rows of category c are order[offsets[c]:offsets[c + 1]].
         self._category_code = {name: code for code, name in enumerate(self.service_categories)}
         self._category_order = np.argsort(sv_category, kind="stable")
@@ -168,15 +168,18 @@ class Columns:
                 parts.append(self._category_order[self._category_offsets[code] : self._category_offsets[code + 1]])
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def language_rows_mask(self, language: str) -> np.ndarray:
-        if language not in self._language_rows:
+    def language_rows_mask(self, language: str, *, strict: bool = True) -> np.ndarray:
+        """Rows known to speak `language` (French is assumed where languages are unknown); not
+        `strict`: also the rows whose languages are unknown."""
+        key = (language, strict)
+        if key not in self._language_rows:
             wanted = f" {language} "
-            self._language_rows[language] = np.fromiter(
-                ((lang is not None and wanted in lang) or (lang is None and language == "fr") for lang in self.sv_languages),
+            self._language_rows[key] = np.fromiter(
+                ((lang is not None and wanted in lang) or (lang is None and (language == "fr" or not strict)) for lang in self.sv_languages),
                 dtype=bool,
                 count=len(self.sv_languages),
             )
-        return self._language_rows[language]
+        return self._language_rows[key]
 
     def documents_of_rows(self, rows: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)

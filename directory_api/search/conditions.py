@@ -1,5 +1,5 @@
-"""The conditions a record may not know (free, anonymous, wheelchair access, gender, age, opening), and
-what a person reads when a place is kept although the record does not say.
+"""The conditions a record may not know (free, anonymous, wheelchair access, gender, age, language,
+opening), and what a person reads when a place is kept although the record does not say.
 
 The engines keep a place unless it is known to fail a condition (see `ConditionMatch`); the places not
 known to meet every condition come after the others, and each says which condition is unconfirmed.
@@ -21,13 +21,18 @@ UNCONFIRMED_LABELS: dict[str, str] = {
     "wheelchair_access": "accessibilité en fauteuil non précisée",
     "gender": "public (femmes, hommes) non précisé",
     "age": "âge accepté non précisé",
+    "language": "langue parlée non précisée",
     "open_at": "horaires inconnus",
 }
 
 
 def asked_conditions(query: SearchQuery) -> list[str]:
-    """The conditions of `query` a record may not know, in the order of `UNCONFIRMED_LABELS`."""
-    return [name for name in UNCONFIRMED_LABELS if getattr(query, name) is not None]
+    """The conditions of `query` a record may not know, in the order of `UNCONFIRMED_LABELS` (French
+    is assumed where a record does not list languages)."""
+    return [
+        name for name in UNCONFIRMED_LABELS
+        if getattr(query, name) is not None and not (name == "language" and query.language == "fr")
+    ]  # fmt: skip
 
 
 def _row_meets(row: ServiceRow, name: str, query: SearchQuery) -> bool:
@@ -36,6 +41,8 @@ def _row_meets(row: ServiceRow, name: str, query: SearchQuery) -> bool:
         return getattr(row, name) is getattr(query, name)
     if name == "gender":
         return row.gender in ("all", str(query.gender))
+    if name == "language":
+        return row.languages is not None and query.language in row.languages
     if name == "age":
         assert query.age is not None
         if row.age_min is None and row.age_max is None:

@@ -165,7 +165,8 @@ def service_conditions(query: SearchQuery, *, strict: bool = True) -> list[dict[
     if query.language == "fr":
         conditions.append(_either(_missing("services.languages"), {"term": {"services.languages": "fr"}}))
     elif query.language:
-        conditions.append({"term": {"services.languages": query.language}})
+        speaks = {"term": {"services.languages": query.language}}
+        conditions.append(speaks if strict else _either(_missing("services.languages"), speaks))
     if conditions and query.age is None:
         conditions.append({"bool": {"must_not": {"term": {"services.minors_rule": True}}}})
     return conditions

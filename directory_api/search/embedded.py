@@ -456,7 +456,7 @@ class EmbeddedBackend(SearchBackend):
             possible = (min_unknown | (cols.sv_age_min <= query.age)) & (max_unknown | (cols.sv_age_max >= query.age))
             conditions.append(possible & ~(min_unknown & max_unknown) if strict else possible)
         if query.language:
-            conditions.append(cols.language_rows_mask(query.language))
+            conditions.append(cols.language_rows_mask(query.language, strict=strict))
         if conditions and query.age is None:
             conditions.append(~cols.sv_minors_rule)
         return functools.reduce(np.logical_and, conditions) if conditions else None

@@ -279,3 +279,13 @@ def test_should_confirm_a_rule_for_minors_only_when_the_person_is_a_minor(kind, 
         assert found(age=16) == ["css-1"]  # the law receives minors there; a place for adults stays out
     finally:
         drop(backend)
+
+
+def test_should_keep_places_whose_languages_are_unknown_after_those_that_speak_it(engine):
+    # « free doctor » in English gave 0: almost no record lists its languages.
+    known = ids(engine.search(SearchQuery(language="ar", limit=50)))
+    unknown = ids(engine.search(SearchQuery(language="ar", condition_match="unknown", limit=50)))
+    assert known == ["cpef-1"]
+    assert "cpef-1" not in unknown and "douche-1" in unknown  # douche-1 lists no language
+    assert not ids(engine.search(SearchQuery(language="en", limit=50)))  # cpef-1 lists fr, ar: not English
+    assert "cpef-1" not in ids(engine.search(SearchQuery(language="en", condition_match="unknown", limit=50)))
