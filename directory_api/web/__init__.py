@@ -29,7 +29,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     templates.env.globals["tiles_attribution"] = settings.tiles_attribution
     app.state.settings = settings
     # The page modules use `templates` above, hence the late import.
-    from directory_api.web import chat, detail_page, reports, search_page, sources_page
+    from directory_api.web import chat, detail_page, list_page, reports, search_page, sources_page
 
-    for module in (search_page, detail_page, reports, chat, sources_page):
+    for module in (search_page, detail_page, list_page, reports, chat, sources_page):
         app.include_router(module.router)

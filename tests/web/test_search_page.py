@@ -311,3 +311,28 @@ def test_should_print_20_places_on_at_most_3_pages_with_the_date_and_criteria(br
         assert 1 <= pages <= 3
     finally:
         context.close()
+
+
+def test_should_build_a_list_across_searches_kept_in_the_browser_only(page: Page, live_server: str, tmp_path: Path):
+    page.goto(f"{live_server}/?q=douche&place=Gare+du+Nord")
+    first = page.locator("li.result").first
+    first_name = first.locator("h3 a").inner_text()
+    first.get_by_role("button", name="Ajouter à ma liste").click()
+    page.goto(f"{live_server}/?category=emergency_contraception&place=Montreuil")
+    second = page.locator("li.result").first
+    second_name = second.locator("h3 a").inner_text()
+    second.get_by_role("button", name="Ajouter à ma liste").click()
+    page.get_by_role("link", name="Ma liste (2)").click()
+    expect(page.locator("li.result")).to_have_count(2)
+    assert [n.inner_text() for n in page.locator("li.result h3 a").all()] == [first_name, second_name]
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger en CSV").click()
+    path = tmp_path / "liste.csv"
+    download.value.save_as(path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == [first_name, second_name]
+    page.locator("li.result").first.get_by_role("button", name="Retirer de ma liste").click()
+    expect(page.locator("li.result")).to_have_count(1)
+    assert page.evaluate("JSON.parse(localStorage.getItem('liste.v1')).length") == 1
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
