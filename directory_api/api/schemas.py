@@ -83,8 +83,8 @@ class QueryEcho(BaseModel):
     text_terms: list[str] = Field(description="Mots de `q` cherchés dans les noms et descriptions.")
     ignored_terms: list[str] = Field(
         default_factory=list,
-        description="Mots de `q` laissés de côté parce qu'aucun lieu ne les contient tous (les résultats "
-        "contiennent les autres) ; vide quand tous les mots ont servi.",
+        description="Mots de `q`, tels que tapés, laissés de côté parce qu'aucun lieu ne les contient tous "
+        "(les résultats contiennent les autres) ; vide quand tous les mots ont servi.",
     )
     open_at: datetime | None
     strict: bool = Field(default=False, description="Lieux sans confirmation des conditions écartés.")

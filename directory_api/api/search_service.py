@@ -7,6 +7,7 @@ computed here once, whatever the engine.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -24,6 +25,7 @@ from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, 
 from directory_api.search.conditions import UNCONFIRMED_LABELS, unconfirmed
 from directory_api.search.understanding import TermMatcher, Vocabulary, understand
 from directory_api.taxonomy import Taxonomy
+from directory_api.text import stem, words
 
 DEFAULT_RADIUS_KM = 10.0
 logger = logging.getLogger(__name__)
@@ -165,7 +167,8 @@ class DirectoryService:
             found = self._search_by_condition(relaxed, strict=strict)
             if found[0].total:
                 kept = {variants[0] for variants in words}
-                ignored = [variants[0] for variants in query.text_tokens if variants[0] not in kept]
+                typed = typed_forms(echo.q or "")
+                ignored = [typed.get(v[0], v[0]) for v in query.text_tokens if v[0] not in kept]
                 terms = [term for term in echo.text_terms if term in kept]
                 return relaxed, echo.model_copy(update={"text_terms": terms, "ignored_terms": ignored}), found
             if len(words) == 1:
@@ -307,6 +310,15 @@ LANE_DISTANCE_FLOOR_M = 250.0
 # Within a page sorted by distance, it counts as this much further, so that it does not come before
 # a place at a known address at a similar distance (« À 0 m » came first in the chat).
 APPROXIMATE_EXTRA_M = 1000.0
+
+
+def typed_forms(text: str) -> dict[str, str]:
+    """Each searched token (folded, stemmed) and the word as the person typed it (« ouverte »)."""
+    forms: dict[str, str] = {}
+    for typed in re.findall(r"\w+", text):
+        for word in words(typed):
+            forms.setdefault(stem(word), typed)
+    return forms
 
 
 def ranking_distance(hit: SearchHit) -> float | None:
