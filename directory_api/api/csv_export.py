@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from functools import cache
+from urllib.parse import quote
 
 from directory_api.api.schemas import StructureItem
 from directory_api.models import OpeningHours, Structure
@@ -67,8 +68,10 @@ def safe_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_csv(rows: Iterable[Row], taxonomy: Taxonomy, place_url: Callable[[str], str]) -> str:
-    declared = columns(taxonomy, place_url)
+def write_csv(rows: Iterable[Row], taxonomy: Taxonomy, base_url: str) -> str:
+    """The CSV of `rows`; each place's page is linked under `base_url` (the site's address)."""
+    base = base_url.rstrip("/")
+    declared = columns(taxonomy, lambda structure_id: f"{base}/lieux/{quote(structure_id)}")
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

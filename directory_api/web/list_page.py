@@ -14,7 +14,7 @@ from directory_api.models import Structure
 from directory_api.opening import parse_moment
 from directory_api.search.backend import SearchHit
 from directory_api.web import templates
-from directory_api.web.search_page import markers, present
+from directory_api.web.search_page import markers, present, printed_at
 
 router = APIRouter(include_in_schema=False)
 MAX_LIST = 100
@@ -44,7 +44,7 @@ def list_page(request: Request) -> HTMLResponse:
         "results": [present(item, n, service.taxonomy) for n, item in enumerate(items, start=1)],
         "markers": markers(items, 1),
         "ids": ",".join(item.id for item in items),
-        "printed_at": parse_moment(None).strftime("%d/%m/%Y à %Hh%M"),
+        "printed_at": printed_at(),
     }
     return templates.TemplateResponse(request, "list.html", context)
 
@@ -52,8 +52,7 @@ def list_page(request: Request) -> HTMLResponse:
 @router.get("/liste.csv")
 def list_csv(request: Request) -> Response:
     service: DirectoryService = request.app.state.directory
-    base = str(request.base_url).rstrip("/")
-    content = write_csv(listed(request), service.taxonomy, lambda structure_id: f"{base}/lieux/{structure_id}")
+    content = write_csv(listed(request), service.taxonomy, str(request.base_url))
     return Response(
         content=content.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -110,6 +110,11 @@ def criteria_summary(raw: dict[str, Any], taxonomy: Taxonomy) -> list[str]:
     return parts
 
 
+def printed_at() -> str:
+    """Now, Paris time, as a printed list says it (« 07/12/2026 à 05h44 »)."""
+    return parse_moment(None).strftime("%d/%m/%Y à %Hh%M")
+
+
 def back_to_results(query: QueryParams) -> str:
     """The search a place page was opened from (`?recherche=`), as a link back with its filters; only
     the search's own parameters are kept, so the link never leaves the page."""
@@ -290,6 +295,6 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
         export_query=query_string(raw, EXPORT_FIELDS),
         back_query=query_string(raw, SEARCH_FIELDS),
         criteria=criteria_summary(raw, taxonomy),
-        printed_at=parse_moment(None).strftime("%d/%m/%Y à %Hh%M"),
+        printed_at=printed_at(),
     )
     return 200

@@ -37,8 +37,7 @@ def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep
     """Mêmes filtres que `/structures`, au plus 5 000 lieux, triés par distance ou pertinence ; avec les
     conditions, les horaires de la semaine et le lien vers la fiche de chaque lieu."""
     rows, _ = service.export(params, MAX_EXPORT)
-    base = str(request.base_url).rstrip("/")
-    content = write_csv(rows, service.taxonomy, lambda structure_id: f"{base}/lieux/{quote(structure_id)}")
+    content = write_csv(rows, service.taxonomy, str(request.base_url))
     return Response(
         content=content.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
