@@ -15,6 +15,7 @@ from rasa_sdk import Tracker
 
 PARIS = ZoneInfo("Europe/Paris")
 EVENING = time(20, 0)
+NOON = time(12, 30)  # « le midi »: lunch, not « now »
 MINOR_AGE = 17  # « je suis mineure » without an age: excludes adult-only services, nothing else
 
 WOMEN = ("femme", "fille", "meuf", "maman", "mere", "enceinte", "dame")
@@ -24,6 +25,8 @@ MINORS = ("mineur", "ado", "collegien", "lyceen")
 FREE = ("gratuit", "gratos", "gratis", "sans payer", "free")
 ANONYMOUS = ("anonyme", "anonymat", "confidentiel", "secret", "discret")
 EVENING_WORDS = ("soir", "nuit", "tonight")
+NOON_WORDS = ("midi", "dejeuner")
+AFTERNOON_WORDS = ("apres midi", "aprem")
 PAST_WORDS = ("hier", "y a", "ya ", "il y a", "deja", "depuis")  # « hier soir » says when it happened, not when to go
 LATER_WORDS = ("demain", "semaine", "week", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
@@ -130,6 +133,10 @@ def search_context(tracker: Tracker, now: datetime | None = None) -> SearchConte
     if any(word in t for t in times for word in EVENING_WORDS) and not _has(times, PAST_WORDS) and now.time() < EVENING:
         context.open_at = now.replace(hour=EVENING.hour, minute=EVENING.minute, second=0, microsecond=0)
         context.time_filter = "ouverts ce soir à 20 h"
+    elif _has(times, NOON_WORDS) and not _has(times, AFTERNOON_WORDS):
+        if now.time() < NOON:  # later, « où manger le midi » asks a habit: no time filter
+            context.open_at = now.replace(hour=NOON.hour, minute=NOON.minute, second=0, microsecond=0)
+            context.time_filter = "ouverts ce midi"
     elif times and not _has(times, LATER_WORDS) and not _has(times, PAST_WORDS):  # « maintenant », « ce soir » after 20 h, « aujourd'hui »…
         context.open_now = True
         context.time_filter = "ouverts maintenant"

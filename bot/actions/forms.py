@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -16,7 +16,8 @@ from rasa_sdk.types import DomainDict
 from actions.context import fold, is_question, stated_age
 from actions.crisis import say_crisis, unanswered_crisis
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError, PlaceCandidate
-from actions.orientation import OUTSIDE_REGION
+from actions.helplines import calls_payload
+from actions.orientation import OUTSIDE_REGION, safety_calls, safety_lines
 from actions.search import UNAVAILABLE
 from actions.situations import ANIMAL_NEEDS, animal_is_context, mentions_animal
 
@@ -256,3 +257,23 @@ class ValidateSearchForm(FormValidationAction):
         )
         return {"place": None}
 
+
+
+class ActionAskPlace(Action):
+    """The form's question for the place. A need that is urgent whatever the place (a bed tonight: the 115;
+    emergency contraception: its delays) gets its safety lines and call buttons first: a person who never
+    gives the place still has them."""
+
+    def name(self) -> str:
+        return "action_ask_place"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        categories = list(tracker.get_slot("categories") or [])
+        lines = safety_lines(categories)
+        if lines:
+            dispatcher.utter_message(text="\n\n".join(lines))
+            calls = safety_calls(categories)
+            if calls:
+                dispatcher.utter_message(json_message=calls_payload(calls))
+        dispatcher.utter_message(response="utter_ask_place")
+        return []

@@ -59,6 +59,9 @@ class SearchPlan:
         self.radius: float | None = tracker.get_slot("radius_km")
         self.department: str | None = tracker.get_slot("department")
         self.context: SearchContext = search_context(tracker)
+        if set(self.categories) <= SHELTER:
+            # A bed tonight goes through the 115, whatever a record's hours: no time filter.
+            self.context = self.context.without_time()
         self.with_animal: bool = bool(tracker.get_slot("with_animal"))
 
     @property

@@ -271,3 +271,28 @@ def test_should_link_to_the_web_search_only_when_it_is_configured(monkeypatch):
     monkeypatch.setenv("WEB_SEARCH_URL", "https://orientation.example/")
     with_link, _ = search(slots)
     assert "https://orientation.example/?category=shower&lat=" in texts(with_link)[0]
+
+
+@pytest.mark.parametrize(
+    ("times", "hour", "open_at", "open_now"),
+    [
+        (["le midi"], 9, "12:30", False),  # lunch today, not « now »
+        (["le midi"], 15, None, False),  # asked in the afternoon: a habit, no filter
+        (["cet apres midi"], 9, None, True),
+        (["ce soir"], 9, "20:00", False),
+    ],
+)
+def test_should_read_the_time_the_person_named(times, hour, open_at, open_now):
+    from actions.context import PARIS, search_context
+
+    context = search_context(tracker({"time": times}), now=datetime(2026, 12, 7, hour, 0, tzinfo=PARIS))
+    assert (context.open_at.strftime("%H:%M") if context.open_at else None) == open_at
+    assert context.open_now is open_now
+
+
+def test_should_not_filter_a_bed_tonight_on_opening_hours():
+    # Shelters are reached through the 115: « ce soir » must not filter nor say « aucun lieu ouvert ».
+    dispatcher, _ = search({"categories": ["emergency_accommodation"], "need_label": "Hébergement d'urgence", "place_label": "Gare du Nord",
+                            **GARE_DU_NORD, "radius_km": 2.0, "time": ["ce soir"]})
+    assert "open_at" not in payloads(dispatcher)[0]["search"]["filters"]
+    assert "aucun lieu ouvert" not in texts(dispatcher)[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.safety_net import SafetyNet, crisis_in
@@ -41,6 +41,18 @@ from components.safety_net import SafetyNet, crisis_in
         ("un homme se fait tabasser devant la gare", "crisis_violence"),
         ("mes parents me frappent", "crisis_child"),
         ("on dort dehors avec les 3 enfants", "crisis_cold"),
+        # Hunted, followed, locked in; a stab wound; English; « si je meurs » (issue 14, development parts)
+        ("il me cherche partout dans la résidence, je me cache au local poubelles", "crisis_violence"),
+        ("un type m'a suivie depuis le rer", "crisis_violence"),
+        ("mon fils est enfermé avec lui dans la salle de bain", "crisis_violence"),
+        ("il veut revenir me faire la peau", "crisis_violence"),
+        ("she is here please i cannot speak help", "crisis_violence"),
+        ("mon pote vient de se faire poignarder", "crisis_medical"),
+        ("elle m'a poussée du haut des marches je peux plus bouger", "crisis_medical"),
+        ("il a des convulsions depuis 2 minutes", "crisis_medical"),
+        ("si jmeurs ce soir ca changera rien pour personne", "crisis_suicide"),
+        ("jveux me foutre en lair", "crisis_suicide"),
+        ("on passe la nuit dans la voiture avec les petits", "crisis_cold"),
     ],
 )
 def test_should_recognise_crisis_phrases(text, intent):
@@ -67,6 +79,10 @@ def test_should_recognise_crisis_phrases(text, intent):
         "je suis tombee amoureuse",
         "un medecin pour mon bebe a bobigny",
         "mes pilules pour le coeur sont finies",
+        "jsuis enfermé dehors j'ai perdu mes clés",
+        "elle me suit pas en cours",
+        "j'ai enfermé le chien dans la cuisine",
+        "formation prevention suicide pour benevoles",
     ],
 )
 def test_should_not_raise_a_false_alarm_on_a_search(text):
@@ -80,3 +96,21 @@ def test_should_override_a_non_crisis_intent_but_keep_a_crisis_one():
     net.process([searched, child])
     assert searched.get(INTENT)[INTENT_NAME_KEY] == "crisis_suicide"
     assert child.get(INTENT)[INTENT_NAME_KEY] == "crisis_child"
+
+
+def ranked(text: str, guesses: list[tuple[str, float]]) -> Message:
+    ranking = [{INTENT_NAME_KEY: name, "confidence": confidence} for name, confidence in guesses]
+    return Message({TEXT: text, INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+
+
+def test_should_drop_an_unsure_crisis_guess_the_net_does_not_confirm():
+    # The classifier once gave the 15 to a tax-return question at 0.46 (issue 14).
+    unsure = ranked("je n'arrive pas à faire ma déclaration en ligne, qui peut m'aider à Vincennes", [("crisis_medical", 0.47), ("search_service", 0.3)])
+    second = ranked("un atelier pour apprendre l'ordinateur à Vincennes", [("crisis_child", 0.5), ("search_service", 0.46)])
+    programme = ranked("le plan grand froid ca marche comment", [("crisis_cold", 0.95), ("affirm", 0.02)])
+    sure = ranked("jai tres peur il crie dans le salon", [("crisis_violence", 0.9), ("search_service", 0.05)])
+    SafetyNet().process([unsure, second, programme, sure])
+    assert unsure.get(INTENT)[INTENT_NAME_KEY] == "nlu_fallback"
+    assert second.get(INTENT)[INTENT_NAME_KEY] == "search_service"
+    assert programme.get(INTENT)[INTENT_NAME_KEY] == "faq_region_programme"
+    assert sure.get(INTENT)[INTENT_NAME_KEY] == "crisis_violence"
