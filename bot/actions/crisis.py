@@ -9,6 +9,7 @@ search, the search goes on after the number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.context import fold
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError
 from actions.helplines import calls_payload
 
@@ -68,10 +70,25 @@ CRISES: dict[str, Crisis] = {
 COLD_NEED = "hébergement d'urgence"
 
 
-def say_crisis(dispatcher: CollectingDispatcher, intent: str) -> None:
+# Violence that has lasted (« il me frappe depuis des années, où aller ? ») with no word of danger now:
+# the listening line is the first call, the 17 stays in the text and the buttons.
+LASTING = re.compile(r"\bdepuis (des|\d+|un|une|deux|trois|plusieurs|longtemps|toujours|que|qu)\b|\b(divorc\w*|avocat|plainte|conseill\w*)\b")
+NOW = re.compile(r"\b(maintenant|la|en ce moment|tout de suite|ce soir|cette nuit|au secours|aidez|vite|arrive|revient|rentre|"
+                 r"derriere|porte|couteau|arme|fusil|tuer|enfermee?|cache\w*|suivie?|peur)\b")
+
+
+def crisis_calls(intent: str, text: str) -> tuple[str, ...]:
+    calls = CRISES.get(intent, CRISES["crisis_medical"]).calls
+    folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
+    if intent == "crisis_violence" and LASTING.search(folded) and not NOW.search(folded):
+        return ("3919", *(n for n in calls if n != "3919"))
+    return calls
+
+
+def say_crisis(dispatcher: CollectingDispatcher, intent: str, text: str = "") -> None:
     crisis = CRISES.get(intent, CRISES["crisis_medical"])
     dispatcher.utter_message(text=crisis.text)
-    dispatcher.utter_message(json_message=calls_payload(crisis.calls))
+    dispatcher.utter_message(json_message=calls_payload(crisis_calls(intent, text)))
 
 
 def unanswered_crisis(tracker: Tracker) -> str | None:
@@ -100,7 +117,7 @@ class ActionCrisis(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         crisis = CRISES.get(intent, CRISES["crisis_medical"])
-        say_crisis(dispatcher, intent)
+        say_crisis(dispatcher, intent, tracker.latest_message.get("text") or "")
         if tracker.active_loop.get("name"):
             return []  # the rules take the search form up again
         text = tracker.latest_message.get("text") or ""

@@ -85,6 +85,16 @@ def fold_place(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
 
 
+# Words that introduce a place (« jsuis a noisy le grand », « vers gare du nord »): a name found in a long
+# message without one is more often a common word (« ma mère » is not Méré).
+PLACE_CUE = r"(?:^|\b(?:a|au|aux|sur|vers|pres de|pres d|dans|de|du|d|en|at|cote de|cote)\s+)"
+
+
+def introduced_place(message: str, candidate: PlaceCandidate) -> bool:
+    name = fold_place(candidate.label.split(" (")[0])
+    return bool(name) and re.search(PLACE_CUE + re.escape(name) + r"\b", fold_place(message)) is not None
+
+
 def shared_position(tracker: Tracker) -> tuple[float, float] | None:
     values: dict[str, float] = {}
     for entity in tracker.latest_message.get("entities", []):
@@ -149,7 +159,7 @@ class ValidateSearchForm(FormValidationAction):
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         crisis = unanswered_crisis(tracker)
         if crisis:
-            say_crisis(dispatcher, crisis)
+            say_crisis(dispatcher, crisis, tracker.latest_message.get("text") or "")
         undone = unasked_context(tracker)
         for event in undone:
             tracker.slots[event["name"]] = event["value"]
@@ -168,6 +178,24 @@ class ValidateSearchForm(FormValidationAction):
         except DirectoryUnavailableError:
             return {}
         return {"need": message} if found else {}
+
+    async def extract_place(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A place the classifier did not extract from a long message (« un lit pour cette nuit jsuis a noisy le
+        grand »): the gazetteer reads the whole message, and its best name counts when it is sure and the
+        message introduces it as a place."""
+        message = (tracker.latest_message.get("text") or "").strip()
+        entities = tracker.latest_message.get("entities") or []
+        if tracker.get_slot("place") or not message or message.startswith("/") or any(e.get("entity") == "place" for e in entities):
+            return {}
+        try:
+            candidates = await DirectoryClient().find_places(message)
+        except DirectoryUnavailableError:
+            return {}
+        if candidates and candidates[0].score >= RESOLVE_MIN and introduced_place(message, candidates[0]):
+            return {"place": candidates[0].label.split(" (")[0]}
+        return {}
 
     async def validate_need(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

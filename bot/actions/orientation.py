@@ -53,7 +53,7 @@ BRANCHES: tuple[Branch, ...] = (
         ("3919", "17"),
     ),
     Branch(
-        SHELTER,
+        SHELTER | {"overnight_stop"},  # a halte de nuit too: the 115 knows which has room
         "Pour une place d'hébergement ce soir, appelez le 115 (gratuit, 24 h/24).",
         "Appelez le 115 (gratuit, 24 h/24) : il oriente vers les places d'hébergement libres.",
         ("115",),

@@ -29,7 +29,7 @@ MAX_CHARS = 20_000  # longer input is cut before matching (a 10 kB message is st
 
 # Words that set a symptom in the context where it is an emergency: after an abortion or a birth.
 AFTER_IVG_OR_BIRTH = (
-    r"\b(ivg|avort\w*|pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
+    r"\b(l|d)?(ivg|avort\w*|accouch\w*)|\b(pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
     r"accouch\w*|naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
     r"enceinte|grossesse|fausse couche)"
 )
@@ -63,6 +63,13 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                         r"du mal a respirer|inconscient\w*|evanoui\w*|perdu connaissance|perd connaissance|fait un malaise|"
                         r"convuls\w*|crise d epilepsie|se reveille (pas|plus)|ne bouge plus|bouge plus du tout)\b",)),
     ("crisis_medical", (r"\b(se faire|s est fait|vient de se faire|ai ete|a ete) (planter|poignarder|tirer dessus|renverser)\b",)),
+    ("crisis_medical", (r"\b(arrive|arrete|peux|peut) (pas|plus) (a )?arreter (le sang|de saigner|l hemorragie)\b|"
+                        r"\b(sang|saignement) (ne )?(s arrete|arrete) (pas|plus)\b|\bme sens partir\b|\bvais (m evanouir|tomber dans les pommes)\b",)),
+    ("crisis_medical", (r"\b(diabet\w*|insuline)\b", r"\b(tres mal|malaise|sens mal|sens pas bien|vomi\w*|confus\w*|tremble\w*|plus d ?insuline)\b")),
+    ("crisis_medical", (PAST_SWALLOW + r".{0,20}\b(deux|trois|2|3|double|triple) (fois )?(ma |la |sa )?dose\b",)),
+    ("crisis_medical", (r"\b(blood|bleeding|not breathing|unconscious|heart attack|overdose|cant breathe|can t breathe)\b",)),
+    # Someone who said they would kill themselves and is silent now: the 15 first.
+    ("crisis_medical", (r"\bse (tuer|suicider|pendre)\b", r"\b(entend|repond|bouge|ouvre)\w* (plus|pas) (rien|du tout)?")),
     ("crisis_medical", (r"\b(saigne beaucoup|perd beaucoup de sang|douleurs? (a|dans) la poitrine|mal a la poitrine|"
                         r"crise cardiaque|avc)\b",)),
     ("crisis_medical", (PAST_SWALLOW + ALL_THE_PILLS,)),
@@ -95,11 +102,19 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_medical", (r"\b(fievre|temperature|39|40|frissons?|grelotte)\b", AFTER_IVG_OR_BIRTH)),
     ("crisis_medical", (r"\b(mal|douleurs?|crampes?)\b", SEVERE, AFTER_IVG_OR_BIRTH)),
     # A threat first: « il va me tuer » is not « je vais me tuer ».
+    ("crisis_violence", (r"\b(il|elle) a (sorti |pris |attrape )?(un|une|son|sa) (couteau|arme|fusil|pistolet|flingue|lame|hache|batte)\b|"
+                         r"\b(defonce|enfonce|casse|force|tape|frappe|cogne)\w* (a |sur |contre )?(la|ma|notre) porte\b|"
+                         r"\b(il|elle) ma (enfermee?|frappee?|battue?|violee?|etranglee?|menacee?|suivie?|poussee?)\b|"
+                         r"\bmenace de (me |nous |les )?tuer\b|\btuer (les|mes|nos) enfants\b|\ben train de (me |nous )?(frapper|taper|tuer|etrangler)\b",)),
+    ("crisis_violence", (r"\b(interdiction de (m |nous |les |l )?approcher|ordonnance de protection|bracelet)\b",
+                         r"\b(devant|est la|en bas|revenu|ici|dehors|attend)\b")),
+    ("crisis_violence", (r"\b(peux pas|peux plus|ne peux pas|jpeux pas|peut pas) parler\b(?! (francais|anglais|bien|la langue|arabe|fort|de))",
+                         r"\b(il|elle) (est|dort|ecoute|entend|va|arrive|rentre)\b|\b(he|she)\b")),
     ("crisis_violence", (r"\bmenace de me tuer\b|\bva me tuer\b|\bveut me tuer\b|\b(il|elle) (est|attend) derriere la porte\b",)),
     # Someone hunted, followed or locked in by another person, now (« il me cherche », « il m'a suivie »).
     ("crisis_violence", (r"\b(il|elle) me (cherche|suit|poursuit|traque|guette)\b(?! (pas|plus|en cours|sur))|\bm a (suivie?|poursuivie?)\b|"
                          r"\b(il|elle) (la|le) (frappe|bat|tape|cogne|etrangle|tabasse)\b|\bme faire (payer|la peau)\b",)),
-    ("crisis_violence", (r"\b(suis|chui|jsuis|jsui|sommes|est|sont|m a|nous a|l a|les a) (enfermee?s?)\b.{0,40}\b(il|lui|elle)\b|\b(il|elle)\b.{0,40}\b(m a|nous a|l a|les a) enfermee?s?",
+    ("crisis_violence", (r"\b(suis|chui|jsuis|jsui|sommes|m a|nous a|l a|les a) (enfermee?s?)\b.{0,40}\b(il|lui|elle)\b|\b(est|sont) enfermee?s? avec (lui|elle|son|sa|leur)\b|\b(il|elle)\b.{0,40}\b(m a|nous a|l a|les a) enfermee?s?",
                          r"^(?!.*\b(cles?|clefs?|badge)\b)")),
     # English, for people whose French fails them in a crisis.
     ("crisis_violence", (r"\b(he|she) (is here|is coming|hits me|beats me|is hitting me|wants to kill me)\b|"
@@ -108,6 +123,8 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_suicide", (r"\bsi (je meurs|jmeurs|j meurs|je mourais|je disparais|je disparaissais)\b|"
                         r"\bmieux si (j etais|jetais|je serais) plus (la|en vie)\b",)),
     ("crisis_suicide", (r"\b(me|m) (suicider|tuer|foutre en l ?air|jeter sous|jeter par|jeter du|pendre|ouvrir les veines|couper les veines)\b",)),
+    ("crisis_suicide", (r"\b(va|veut|vais|allait|menace de|parle de|dit qu il va|dit qu elle va) se (jeter|tuer|suicider|pendre|foutre en l ?air)\b",)),
+    ("crisis_suicide", (r"\b(lames?|rasoirs?|corde)\b", r"\b(va le faire|veut le faire|vais le faire|en finir|mourir|me couper|se couper)\b")),
     ("crisis_suicide", (r"\b(envie|besoin) de (mourir|crever|disparaitre|en finir)",)),
     ("crisis_suicide", (r"\b(veux|vais|voudrais|veut) (mourir|crever|en finir|disparaitre)",)),
     ("crisis_suicide", (r"\bpenses? (au|a me) suicid",)),
@@ -124,6 +141,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                         r"decision d en finir|plus la force de vivre|plus gout a la vie)\b",)),
     ("crisis_child", (PARENT + r".{0,20}\b(me|m) (frappe|frappent|bat|battent|tape|tapent|cogne|cognent|tabasse|tabassent|viole|touche|touchent)\b",)),
     ("crisis_child", (r"\b(frappe|bat|tape|secoue|cogne) (mon|ma|mes|les|le|la|son|sa|ses) " + CHILD,)),
+    ("crisis_child", (CHILD + r" (sont |est )?(tout |toute |tous |toutes )?seule?s?\b", r"\b(depuis|jours?|la nuit|pas d adulte|sans adulte|personne)\b")),
     ("crisis_child", (r"\b(touche|touchait|caresse|tripote)\w*\b.{0,15}\b(ma|mon|la|le|une|un|sa|son) (fille|fils|enfant|petite?|niece|neveu|gamine?)\b",)),
     ("crisis_violence", (r"\b(me|m) (frappe|frappent|bat|battent|tabasse|tabassent|cogne|cognent|tape|tapent|etrangle|viole|violent|"
                          r"agresse|agressent|menace|menacent|poursuit|poursuivent)\b(?! sur les nerfs)",)),

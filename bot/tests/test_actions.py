@@ -296,3 +296,17 @@ def test_should_not_filter_a_bed_tonight_on_opening_hours():
                             **GARE_DU_NORD, "radius_km": 2.0, "time": ["ce soir"]})
     assert "open_at" not in payloads(dispatcher)[0]["search"]["filters"]
     assert "aucun lieu ouvert" not in texts(dispatcher)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("mon conjoint me bat depuis deux ans, je veux des conseils pour partir", "3919"),
+        ("il me frappe la maintenant", "17"),
+        ("il me frappe depuis des mois et ce soir il a un couteau", "17"),
+    ],
+)
+def test_should_give_the_listening_line_first_for_violence_that_has_lasted(text, first):
+    from actions.crisis import crisis_calls
+
+    assert crisis_calls("crisis_violence", text)[0] == first

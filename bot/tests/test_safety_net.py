@@ -53,6 +53,20 @@ from components.safety_net import SafetyNet, crisis_in
         ("si jmeurs ce soir ca changera rien pour personne", "crisis_suicide"),
         ("jveux me foutre en lair", "crisis_suicide"),
         ("on passe la nuit dans la voiture avec les petits", "crisis_cold"),
+        # A weapon, a door broken down, a protection order defied, someone else's plan, children alone,
+        # bleeding that does not stop, a double dose, elided « l'ivg » (issue 14, part D)
+        ("il a sorti un couteau dans la cuisine", "crisis_violence"),
+        ("il defonce la porte de la chambre", "crisis_violence"),
+        ("il ma frappee hier soir encore", "crisis_violence"),
+        ("il a une ordonnance de protection et il est en bas de chez moi", "crisis_violence"),
+        ("mon collegue dit qu il va se jeter du pont", "crisis_suicide"),
+        ("il a des lames dans sa chambre et il dit qu il va le faire", "crisis_suicide"),
+        ("les petits sont tout seuls depuis hier soir", "crisis_child"),
+        ("le sang s arrete pas depuis une heure", "crisis_medical"),
+        ("jai pris trois fois la dose de lexomil", "crisis_medical"),
+        ("40 de fievre depuis livg", "crisis_medical"),
+        ("my girlfriend is bleeding a lot", "crisis_medical"),
+        ("plus d insuline et je me sens tres mal", "crisis_medical"),
     ],
 )
 def test_should_recognise_crisis_phrases(text, intent):
@@ -83,6 +97,10 @@ def test_should_recognise_crisis_phrases(text, intent):
         "elle me suit pas en cours",
         "j'ai enfermé le chien dans la cuisine",
         "formation prevention suicide pour benevoles",
+        "je peux pas parler francais il faut un traducteur",
+        "mon frere s est enferme dans sa chambre il joue a la console",
+        "un bracelet pour ma montre",
+        "les enfants seront seuls mercredi qui peut les garder",
     ],
 )
 def test_should_not_raise_a_false_alarm_on_a_search(text):
