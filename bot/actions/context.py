@@ -100,6 +100,20 @@ def stated_age(text: str, start: int, end: int) -> bool:
     return bool(AGE_SAID.match(after) or AGE_INTRO.search(before.rstrip()))
 
 
+# What a time entity may hold: the classifier also tags pieces of long sentences (« tout mes papiers »,
+# « suite », « ce »), which must not become an opening filter.
+TIME_VALUE = re.compile(
+    r"(?:(?:ce|cette|le|la|cet|a|aujourd ?hui|demain|hier|des|avant|apres|en fin de|en|tard le|tard dans la) )*"
+    r"(?:maintenant|tout de suite|de suite|en ce moment|immediatement|direct|soir(?:ee)?|nuit|midi|matin(?:ee)?|apres midi|aprem|"
+    r"journee|aujourd ?hui|aujourd|demain|hier|tonight|now|24 ?h(?: ?/ ?24| ?sur ?24)?|la|lundi|mardi|mercredi|jeudi|vendredi|"
+    r"samedi|dimanche|week ?end|semaine|dans l heure|\d{1,2} ?h(?:\d{2})?)"
+)
+
+
+def is_time(value: str) -> bool:
+    return TIME_VALUE.fullmatch(re.sub(r"[^a-z0-9/]+", " ", fold(value)).strip()) is not None
+
+
 # A question about a condition (« c gratuit pour les mineurs ? », « faut l'accord des parents ? ») asks a
 # fact: it never becomes a filter of the next search.
 QUESTION = re.compile(r"\?\s*$|^\s*(est ce que|est-ce que|c est|c'est|c\b|faut il|faut-il|faut|on peut|je peux|jpeu|jpeux|ils acceptent|ca coute|combien)\b")
@@ -113,7 +127,7 @@ def search_context(tracker: Tracker, now: datetime | None = None) -> SearchConte
     now = now or datetime.now(PARIS)
     publics = _as_list(tracker.get_slot("publics"))
     modalities = _as_list(tracker.get_slot("modalities"))
-    times = _as_list(tracker.get_slot("time"))
+    times = [t for t in _as_list(tracker.get_slot("time")) if is_time(t)]
     context = SearchContext(age=_age(tracker.get_slot("age")))
     if context.age is not None:
         context.filters.append(f"pour {context.age} ans")

@@ -69,7 +69,9 @@ BRANCHES: tuple[Branch, ...] = (
     ),
     Branch(
         MENTAL_HEALTH,
-        "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24).",
+        # Nothing before the list: a widow looking for a grief group or a carer for a support group did not
+        # speak of suicide (evaluation set); words of suicide reach the safety net and the 3114 first.
+        None,
         "Vous pouvez appeler le 3114 (prévention du suicide, 24 h/24) ou en parler à un médecin.",
         (),  # said in the text; a call button on every search for a psychologist would alarm (evaluation set)
         ("3114",),

@@ -63,7 +63,7 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                         r"du mal a respirer|inconscient\w*|evanoui\w*|perdu connaissance|perd connaissance|fait un malaise|"
                         r"convuls\w*|crise d epilepsie|se reveille (pas|plus)|ne bouge plus|bouge plus du tout)\b",)),
     ("crisis_medical", (r"\b(se faire|s est fait|vient de se faire|ai ete|a ete) (planter|poignarder|tirer dessus|renverser)\b",)),
-    ("crisis_medical", (r"\b(arrive|arrete|peux|peut) (pas|plus) (a )?arreter (le sang|de saigner|l hemorragie)\b|"
+    ("crisis_medical", (r"\bj?(arrive|arrete|peux|peut) (pas|plus) (a )?arreter (le sang|de saigner|l hemorragie)\b|"
                         r"\b(sang|saignement) (ne )?(s arrete|arrete) (pas|plus)\b|\bme sens partir\b|\bvais (m evanouir|tomber dans les pommes)\b",)),
     ("crisis_medical", (r"\b(diabet\w*|insuline)\b", r"\b(tres mal|malaise|sens mal|sens pas bien|vomi\w*|confus\w*|tremble\w*|plus d ?insuline)\b")),
     ("crisis_medical", (PAST_SWALLOW + r".{0,20}\b(deux|trois|2|3|double|triple) (fois )?(ma |la |sa )?dose\b",)),

@@ -310,3 +310,11 @@ def test_should_give_the_listening_line_first_for_violence_that_has_lasted(text,
     from actions.crisis import crisis_calls
 
     assert crisis_calls("crisis_violence", text)[0] == first
+
+
+def test_should_ignore_pieces_of_sentences_tagged_as_a_time():
+    from actions.context import search_context
+
+    context = search_context(tracker({"time": ["tout mes papiers", "suite", "ce"]}))
+    assert not context.time_filtered
+    assert search_context(tracker({"time": ["tout de suite"]})).open_now
