@@ -90,8 +90,12 @@ def fold_place(text: str) -> str:
 PLACE_CUE = r"(?:^|\b(?:a|au|aux|sur|vers|pres de|pres d|dans|de|du|d|en|at|cote de|cote)\s+)"
 
 
+def place_name(candidate: PlaceCandidate) -> str:
+    return candidate.label.split(" (")[0]  # « Noisy-le-Grand (93) » → « Noisy-le-Grand »
+
+
 def introduced_place(message: str, candidate: PlaceCandidate) -> bool:
-    name = fold_place(candidate.label.split(" (")[0])
+    name = fold_place(place_name(candidate))
     return bool(name) and re.search(PLACE_CUE + re.escape(name) + r"\b", fold_place(message)) is not None
 
 
@@ -194,7 +198,7 @@ class ValidateSearchForm(FormValidationAction):
         except DirectoryUnavailableError:
             return {}
         if candidates and candidates[0].score >= RESOLVE_MIN and introduced_place(message, candidates[0]):
-            return {"place": candidates[0].label.split(" (")[0]}
+            return {"place": place_name(candidates[0])}
         return {}
 
     async def validate_need(
@@ -284,7 +288,6 @@ class ValidateSearchForm(FormValidationAction):
             ],
         )
         return {"place": None}
-
 
 
 class ActionAskPlace(Action):

@@ -30,7 +30,7 @@ MAX_CHARS = 20_000  # longer input is cut before matching (a 10 kB message is st
 # Words that set a symptom in the context where it is an emergency: after an abortion or a birth.
 AFTER_IVG_OR_BIRTH = (
     r"\b(l|d)?(ivg|avort\w*|accouch\w*)|\b(pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
-    r"accouch\w*|naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
+    r"naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
     r"enceinte|grossesse|fausse couche)"
 )
 SEVERE = (
@@ -51,7 +51,7 @@ PERSON = (r"\b(il|elle|mon pote|mon ami|mon amie|la personne|quelqu un|un homme|
 CHILD = r"\b(enfants?|bebe|fils|fille|gosses?|petits?|nourrisson|ptits?)\b"
 OUTSIDE = (r"\b(dors|dort|dormir|dormons|dorment|suis|sommes|on est|est|sont|passe la nuit|passer la nuit|reste|restons|"
            r"coincee?s?|vivons|vis|vit) (encore )?(dehors|a la rue|dans la rue)\b|"
-           r"\b(on est|sommes|suis|dort|dors|dorment|dormons|passe la nuit|passons la nuit|passe la nuit) (dans (un|le) parc|sous (un|l) abri ?bus|dans (la|une|notre|ma) voiture|sur un banc)\b")
+           r"\b(on est|sommes|suis|dort|dors|dorment|dormons|passe la nuit|passons la nuit) (dans (un|le) parc|sous (un|l) abri ?bus|dans (la|une|notre|ma) voiture|sur un banc)\b")
 PARENT = r"\b(pere|mere|beau pere|belle mere|daron|daronne|parents?|papa|maman|oncle|tante|grand pere)\b"
 
 # Each entry: an intent and the patterns that must ALL be found in the message (matched on folded text).
