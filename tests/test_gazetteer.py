@@ -340,6 +340,30 @@ def test_a_place_inside_a_sentence_is_found(gazetteer):
     assert resolved(gazetteer, "je dors dans le 13e").label == "Paris 13e"
 
 
+@pytest.mark.parametrize(
+    ("q", "label"),
+    [
+        ("Bonjour, je cherche un centre de santé pour mon fils qui tousse depuis une semaine, je suis à Levallois, "
+         "est-ce possible mercredi ?", "Levallois-Perret (92)"),
+        ("je cherche un cours de francais pour adultes le soir apres le travail jhabite villiers le bel", "Villiers-le-Bel (95)"),
+        ("mon adresse c'est au 95100 et je voudrais savoir ou on peut laver son linge pas cher", "Argenteuil (95)"),
+        ("ya des distributions de colis dans le 77 ?", "Seine-et-Marne (77)"),
+    ],
+)
+def test_a_place_inside_a_whole_message_is_found(gazetteer, q, label):
+    assert resolved(gazetteer, q).label == label
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["merci beaucoup, bonne soirée a vous et a toute l'equipe qui fait ca",
+     "ma mere ma mise dehors hier soir et je sais pas ou aller dormir avec mes affaires",
+     "jai 16 ans, je suis seule et jai besoin de parler a quelqu un qui comprend"],
+)
+def test_a_message_without_a_place_names_none(gazetteer, q):
+    assert gazetteer.resolve(q) is None
+
+
 # ---- outside Île-de-France, garbage -------------------------------------------------------------
 
 

@@ -124,6 +124,9 @@ def _client(settings: ActionSettings) -> httpx.AsyncClient:
     return client
 
 
+MAX_PLACE_QUERY_CHARS = 1000  # the API's limit for `/places?q=` (a whole message is read for its place)
+
+
 class DirectoryClient:
     def __init__(self, settings: ActionSettings | None = None) -> None:
         self.settings = settings or load_settings()
@@ -143,7 +146,7 @@ class DirectoryClient:
         return NeedMatch.parse_obj(body).categories
 
     async def find_places(self, text: str, limit: int = 4) -> list[PlaceCandidate]:
-        body = await self._get("/places", {"q": text[:200], "limit": limit})
+        body = await self._get("/places", {"q": text[:MAX_PLACE_QUERY_CHARS], "limit": limit})
         return PlacesAnswer.parse_obj(body).items
 
     async def search(self, query: StructureQuery) -> SearchAnswer:

@@ -56,8 +56,10 @@ from directory_api.geography.communes import IDF_DEPARTMENTS, Commune, CommuneIn
 from directory_api.geography.stations import Station, distance_km, read_jsonl
 from directory_api.text import words
 
-MAX_QUERY_CHARS = 160  # longer input is a message, not a place name: no candidate
+MAX_QUERY_CHARS = 160  # longer input is a message, not a place name: read as a message (`_in_message`)
 MAX_QUERY_WORDS = 12
+MAX_MESSAGE_CHARS = 1000  # longer still: no candidate
+_CLAUSES = re.compile(r"[,;.!?:\n]+")
 RESOLVE_MIN = 0.8  # `resolve` returns the best candidate only from this score
 MIN_SCORE = 0.6  # weaker candidates are noise and are not returned
 
@@ -66,6 +68,7 @@ TIER_ALIAS = 0.95  # former commune, other names of a station
 TIER_PARTIAL = 0.92  # name before its first connecting word, first word, word prefix
 TIER_CHAR_PREFIX = 0.72  # last word typed partially: `montr`
 TIER_IN_SENTENCE = 0.85  # exact name found inside a longer query
+TIER_CUED_PARTIAL = 0.97  # inside a message, a shortened name right after a word that introduces a place
 FUZZY_BEST = 0.88  # minus FUZZY_EDIT_COST × edits / letters
 FUZZY_EDIT_COST = 0.35
 FUZZY_FIRST_LETTER = 0.05  # people rarely get the first letter wrong (refused up to 7 letters)
@@ -94,6 +97,12 @@ ABBREVIATIONS = {
     "paname": ("paris",),
     "pantruche": ("paris",),
 }
+# Words right before a place in a message (« jsuis a levallois », « jhabite villiers le bel »): a name found
+# inside a message only counts after one of them, unless it has several words (« noisy le grand »).
+PLACE_CUES = frozenset(
+    """a au aux sur vers pres cote dans de du en habite habites habitons jhabite vis suis sui jsuis jsui chui chuis
+    sommes secteur domicilie domiciliee""".split()
+)
 FILLERS = frozenset(
     """je j suis sui chui chuis jsui jsuis habite habites habitons vis vit dors dort dormir trouve
     trouvons situe situee cest c est on ici vers pres proche cote coin autour dans ds chez
@@ -496,9 +505,19 @@ class Gazetteer:
         return found[0] if found and found[0].score >= RESOLVE_MIN else None
 
     def search(self, q: str, limit: int = 5) -> list[Place]:
-        """Candidates for what a person typed, best first (empty when nothing fits)."""
-        if not isinstance(q, str) or not q.strip() or len(q) > MAX_QUERY_CHARS or limit <= 0:
+        """Candidates for what a person typed, best first (empty when nothing fits). A whole message (« je
+        voudrais un dépistage, je suis à Levallois, c'est possible samedi ? ») is read for the place it names."""
+        if not isinstance(q, str) or not q.strip() or len(q) > MAX_MESSAGE_CHARS or limit <= 0:
             return []
+        name = q.partition("—")[0]  # a station label's lines are not words of a message
+        if len(name) > MAX_QUERY_CHARS or len(key_words(name)) > MAX_QUERY_WORDS:
+            return self._rank(self._in_message(q), _Query(variants=[]))[:limit]
+        found = self._search_name(q, limit)
+        if not found and len(key_words(q)) >= 3:
+            return self._rank(self._in_message(q), _Query(variants=[]))[:limit]
+        return found
+
+    def _search_name(self, q: str, limit: int) -> list[Place]:
         main, dash, _ = q.partition("—")  # a station label: « Gare du Nord (Paris 10e) — RER B… »
         qualifiers = [part for inner in _PARENS.findall(main) for part in inner.split(",")]
         main = _PARENS.sub(" ", main)
@@ -734,6 +753,49 @@ class Gazetteer:
                         target = self._targets[idx]
                         score = TIER_IN_SENTENCE * weight * (STATION_FACTOR if target.is_station else 1.0)
                         scored[idx] = max(scored.get(idx, 0.0), score)
+            if scored:
+                return scored
+        return {}
+
+    def _in_message(self, message: str) -> dict[int, float]:
+        """Places named inside a message, the longest name first: a postcode or an arrondissement anywhere; a
+        name of several words anywhere; a one-word name only at the start of a clause or right after a word that
+        introduces a place (« ma mère » is not Méré, « une bourse » is not the station); a shortened one
+        (« levallois », « choisy ») only right after such a word (« bonne soirée » is not Bonne Nouvelle)."""
+        ws: list[str] = []
+        clause_starts: set[int] = set()
+        for clause in _CLAUSES.split(message):
+            clause_starts.add(len(ws))
+            ws.extend(key_words(clause))
+        for size in range(min(len(ws), 6), 0, -1):
+            scored: dict[int, float] = {}
+            for start in range(len(ws) - size + 1):
+                window = ws[start : start + size]
+                after_cue = start > 0 and ws[start - 1] in PLACE_CUES
+                cued = after_cue or start in clause_starts
+                if size == 1 and window[0].isdigit():
+                    word = window[0]
+                    if len(word) == 5:  # a postcode: « domiciliée au 77100 »
+                        for idx in self._postcodes.get(word, ()):
+                            scored[idx] = TIER_IN_SENTENCE
+                    elif len(word) == 2 and start and ws[start - 1] == "le" and word in self._departments:
+                        scored[self._departments[word]] = TIER_IN_SENTENCE  # « dans le 91 »
+                    continue
+                arrondissement = self._arrondissement(window) if size >= 2 else None
+                if arrondissement is not None:
+                    scored[arrondissement] = max(scored.get(arrondissement, 0.0), TIER_EXACT)
+                    continue
+                if window[0] in CONNECTORS or window[-1] in CONNECTORS:
+                    continue
+                key = " ".join(strip_connectors(window))
+                if len(key) < 4 or key.isdigit() or not (cued or len(strip_connectors(window)) >= 2):
+                    continue
+                for idx, weight in self._entries.get(key, {}).items():
+                    if weight < TIER_ALIAS and not (after_cue and weight >= TIER_PARTIAL):
+                        continue
+                    target = self._targets[idx]
+                    score = TIER_IN_SENTENCE * max(weight, TIER_CUED_PARTIAL) * (STATION_FACTOR if target.is_station else 1.0)
+                    scored[idx] = max(scored.get(idx, 0.0), score)
             if scored:
                 return scored
         return {}

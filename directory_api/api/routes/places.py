@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from directory_api.api.dependencies import GazetteerDep
 from directory_api.api.schemas import ErrorResponse, PlacesResponse
+from directory_api.geography.gazetteer import MAX_MESSAGE_CHARS
 
 router = APIRouter(tags=["lieux"])
 
@@ -18,7 +19,9 @@ router = APIRouter(tags=["lieux"])
 )
 def search_places(
     gazetteer: GazetteerDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Commune, code postal, arrondissement, département ou gare.")],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_MESSAGE_CHARS,
+                            description="Commune, code postal, arrondissement, département ou gare ; ou un message entier, "
+                            "où le lieu est cherché (« je suis à Levallois, c'est possible samedi ? »).")],
     limit: Annotated[int, Query(ge=1, le=20, description="Nombre maximal de candidats.")] = 5,
 ) -> PlacesResponse:
     """Candidats classés (commune, arrondissement, code postal, département, gare d'Île-de-France),
