@@ -28,6 +28,11 @@ EVENING_WORDS = ("soir", "nuit", "tonight")
 NOON_WORDS = ("midi", "dejeuner")
 AFTERNOON_WORDS = ("apres midi", "aprem")
 PAST_WORDS = ("hier", "y a", "ya ", "il y a", "deja", "depuis")  # « hier soir » says when it happened, not when to go
+# A time sets an opening filter when it says « now », or when the message asks about opening (« ouvert ce
+# soir »): « où dormir ce soir », « manger le midi » say when, not « only what is open then » (the evaluation
+# sets' five authors never read them as a filter).
+NOW_WORDS = ("maintenant", "tout de suite", "de suite", "en ce moment", "immediatement", "direct", "now", "la")
+OPENING = re.compile(r"\b(ouvert\w*|ouvre\w*|open|ferme\w*|horaires?|24 ?h)\b")
 LATER_WORDS = ("demain", "semaine", "week", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -123,11 +128,33 @@ def is_question(text: str) -> bool:
     return bool(QUESTION.search(fold(text)))
 
 
+def asks_opening(tracker: Tracker, times: list[str]) -> bool:
+    """Whether the latest message that named one of these times asked about opening, or the time is « now »."""
+    if any(re.search(rf"\b{word}\b", t) for t in times for word in NOW_WORDS if word != "la") or "la" in times:
+        return True  # « là » alone is « right now »; in « la nuit » it is an article
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            text = re.sub(r"[^a-z0-9]+", " ", fold(event.get("text") or ""))
+            if any(t in text for t in times):
+                return bool(OPENING.search(text))
+    return False
+
+
+def said_in_conversation(tracker: Tracker, pattern: re.Pattern[str]) -> bool:
+    """Whether a message of the person in this conversation (kept in memory only) matches the pattern."""
+    return any(
+        event.get("event") == "user" and pattern.search(re.sub(r"[^a-z0-9]+", " ", fold(event.get("text") or "")))
+        for event in tracker.events
+    )
+
+
 def search_context(tracker: Tracker, now: datetime | None = None) -> SearchContext:
     now = now or datetime.now(PARIS)
     publics = _as_list(tracker.get_slot("publics"))
     modalities = _as_list(tracker.get_slot("modalities"))
     times = [t for t in _as_list(tracker.get_slot("time")) if is_time(t)]
+    if not asks_opening(tracker, [re.sub(r"[^a-z0-9]+", " ", t).strip() for t in times]):
+        times = []
     context = SearchContext(age=_age(tracker.get_slot("age")))
     if context.age is not None:
         context.filters.append(f"pour {context.age} ans")

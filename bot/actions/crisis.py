@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import fold
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError
 from actions.helplines import calls_payload
+from components.crisis_words import DOOR_UNOPENED, FIRE, LEANING_OUT
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,67 @@ COLD_NEED = "hébergement d'urgence"
 LASTING = re.compile(r"\bdepuis (des|\d+|un|une|deux|trois|plusieurs|longtemps|toujours|que|qu)\b|\b(divorc\w*|avocat|plainte|conseill\w*)\b")
 NOW = re.compile(r"\b(maintenant|la|en ce moment|tout de suite|ce soir|cette nuit|au secours|aidez|vite|arrive|revient|rentre|"
                  r"derriere|porte|couteau|arme|fusil|tuer|enfermee?|cache\w*|suivie?|peur)\b")
+# A minor hit at home (« jsuis en 4eme », « jai 15 ans ») with no danger this minute: the 119 first.
+MINOR = re.compile(r"\b(j ai|jai|g|j) (1[0-7]|[6-9]) ans\b|\b(en|au) (6|5|4|3)(e|eme)\b|\bau (college|lycee)\b|"
+                   r"\ben (seconde|premiere|terminale)\b|\bmineure?\b")
+
+
+@dataclass(frozen=True)
+class FirstCall:
+    """A situation that changes which number comes first, whatever the crisis: said before its answer."""
+
+    pattern: re.Pattern[str]
+    calls: tuple[str, ...]
+    line: str
+
+
+# Checked in order on the folded message; the crisis's own numbers follow these.
+FIRST_CALLS: tuple[FirstCall, ...] = (
+    FirstCall(re.compile(r"\b(sourde?s?|malentendante?s?|muette?s?)\b|\b(peux|peut|pouvons|jpeux) (pas|plus) (parler|appeler|telephoner)\b(?! (francais|anglais|bien|la langue|arabe))|"
+                         r"\bne (peux|peut) pas (parler|appeler)\b(?! (francais|anglais|bien|la langue|arabe))"),
+              ("114",),
+              "Si vous ne pouvez pas parler ou entendre : envoyez un SMS au 114 (gratuit, 24 h/24), il alerte les secours."),
+    FirstCall(re.compile("|".join((FIRE, LEANING_OUT, DOOR_UNOPENED))),
+              ("18", "112"),
+              "Appelez le 18 (pompiers) ou le 112 tout de suite."),
+    FirstCall(re.compile(r"\b(disparue?|fugue\w*|introuvable|sais pas ou (il|elle) est|parti depuis|partie depuis)\b"),
+              ("17", "112"),
+              "Une personne disparue, un enfant surtout : appelez le 17 (police) ou le 112 tout de suite."),
+)
+
+
+def folded_words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text))
+
+
+def crisis_for(intent: str, text: str) -> Crisis:
+    """The answer for this crisis in this message: a minor hit at home gets the child's answer."""
+    folded = folded_words(text)
+    if intent == "crisis_violence" and MINOR.search(folded) and not NOW.search(folded):
+        intent = "crisis_child"
+    return CRISES.get(intent, CRISES["crisis_medical"])
+
+
+def first_call(text: str) -> FirstCall | None:
+    folded = folded_words(text)
+    return next((situation for situation in FIRST_CALLS if situation.pattern.search(folded)), None)
 
 
 def crisis_calls(intent: str, text: str) -> tuple[str, ...]:
-    calls = CRISES.get(intent, CRISES["crisis_medical"]).calls
-    folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
-    if intent == "crisis_violence" and LASTING.search(folded) and not NOW.search(folded):
-        return ("3919", *(n for n in calls if n != "3919"))
+    crisis = crisis_for(intent, text)
+    folded = folded_words(text)
+    calls = crisis.calls
+    if crisis is CRISES["crisis_violence"] and LASTING.search(folded) and not NOW.search(folded):
+        calls = ("3919", *(n for n in calls if n != "3919"))
+    if situation := first_call(text):
+        calls = (*situation.calls, *(n for n in calls if n not in situation.calls))
     return calls
 
 
 def say_crisis(dispatcher: CollectingDispatcher, intent: str, text: str = "") -> None:
-    crisis = CRISES.get(intent, CRISES["crisis_medical"])
-    dispatcher.utter_message(text=crisis.text)
+    situation = first_call(text)
+    answer = crisis_for(intent, text).text
+    dispatcher.utter_message(text=f"{situation.line} {answer}" if situation else answer)
     dispatcher.utter_message(json_message=calls_payload(crisis_calls(intent, text)))
 
 
@@ -116,7 +165,7 @@ class ActionCrisis(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        crisis = CRISES.get(intent, CRISES["crisis_medical"])
+        crisis = crisis_for(intent, tracker.latest_message.get("text") or "")
         say_crisis(dispatcher, intent, tracker.latest_message.get("text") or "")
         if tracker.active_loop.get("name"):
             return []  # the rules take the search form up again

@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import fold
+from actions.context import fold, is_question
 from actions.helplines import calls_payload
+from actions.lexicon import understood_from_lexicon
 
 FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
 PROGRAMME_INTENT = "faq_region_programme"
@@ -86,8 +87,33 @@ class ActionAnswerFact(Action):
         if fact is None:
             dispatcher.utter_message(response="utter_sexuality_line")
             return []
+        search = await named_search(tracker) if intent != PROGRAMME_INTENT else []
+        if search and not asks_something(tracker.latest_message.get("text") or ""):
+            return search  # « ivg nanterre » is a search the classifier read as a question: only the places
         dispatcher.utter_message(text=fact_text(fact))
         if fact.get("calls"):
             dispatcher.utter_message(json_message=calls_payload(fact["calls"]))
+        if search:
+            return search  # the answer, then the places the question also asked for
         dispatcher.utter_message(response="utter_offer_search_sexual_health" if intent != PROGRAMME_INTENT else "utter_offer_search")
         return []
+
+
+QUESTION_WORDS = re.compile(r"\b(combien|quand|jusqu\w*|comment|cmt|pourquoi|pk|quoi|quel\w*|est ce|faut il|peut on|on peut|je peux|jpeux|jpeu)\b")
+
+
+def asks_something(text: str) -> bool:
+    return is_question(text) or bool(QUESTION_WORDS.search(re.sub(r"[^a-z0-9]+", " ", fold(text))))
+
+
+async def named_search(tracker: Tracker) -> list[EventType]:
+    """The search a fact question also asks when it names a need and a place, outside a running search."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    if tracker.active_loop.get("name") or not text or text.startswith("/"):
+        return []
+    found = await understood_from_lexicon(text)
+    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    slots = {event["name"] for event in found}
+    if ("need" in slots or "need" in named) and "place" in slots:  # a place the gazetteer confirms (not « en france »)
+        return [*found, FollowupAction("search_form")]
+    return []

@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.directory_client import DirectoryClient, DirectoryUnavailableError
 from actions.facts import fact_text, topic_fact
+from actions.lexicon import understood_from_lexicon
 
 IGNORED_ACTIONS = {"action_listen", "action_extract_slots", "action_unlikely_intent", None}
-PLACE_MIN = 0.8  # the gazetteer's bar for a place found inside a sentence (forms.RESOLVE_MIN)
 
 
 def previous_action(tracker: Tracker) -> str | None:
@@ -28,22 +27,6 @@ def previous_action(tracker: Tracker) -> str | None:
         elif seen_user and event.get("event") == "action" and event.get("name") not in IGNORED_ACTIONS:
             return event.get("name")
     return None
-
-
-async def understood_from_lexicon(text: str) -> list[EventType]:
-    """Slots for a need and/or a place the directory's own vocabulary finds in the whole message."""
-    client = DirectoryClient()
-    try:
-        needs = await client.match_needs(text)
-        places = await client.find_places(text, limit=1)
-    except DirectoryUnavailableError:
-        return []
-    events: list[EventType] = []
-    if needs:
-        events.append(SlotSet("need", text))
-    if places and places[0].score >= PLACE_MIN:
-        events.append(SlotSet("place", text))
-    return events
 
 
 class ActionRephraseOrMenu(Action):

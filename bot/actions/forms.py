@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.context import fold, is_question, stated_age
+from actions.context import fold, is_question, said_in_conversation, stated_age
 from actions.crisis import say_crisis, unanswered_crisis
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError, PlaceCandidate
 from actions.helplines import calls_payload
-from actions.orientation import OUTSIDE_REGION, safety_calls, safety_lines
+from actions.orientation import OUTSIDE_REGION, PARTNER_VIOLENCE, safety_calls, safety_lines
 from actions.search import UNAVAILABLE
 from actions.situations import ANIMAL_NEEDS, animal_is_context, mentions_animal
 
@@ -300,10 +300,11 @@ class ActionAskPlace(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         categories = list(tracker.get_slot("categories") or [])
-        lines = safety_lines(categories)
+        violence = said_in_conversation(tracker, PARTNER_VIOLENCE)
+        lines = safety_lines(categories, violence)
         if lines:
             dispatcher.utter_message(text="\n\n".join(lines))
-            calls = safety_calls(categories)
+            calls = safety_calls(categories, violence)
             if calls:
                 dispatcher.utter_message(json_message=calls_payload(calls))
         dispatcher.utter_message(response="utter_ask_place")

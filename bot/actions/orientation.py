@@ -3,6 +3,7 @@ call when nothing is found nearby. Keyed by the directory's category ids (data/t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 VIOLENCE = frozenset({"sexual_violence_support"})
@@ -109,12 +110,33 @@ def branches_for(categories: list[str]) -> list[Branch]:
     return [branch for branch in BRANCHES if branch.categories & wanted]
 
 
-def safety_lines(categories: list[str]) -> list[str]:
-    return [b.before_results for b in branches_for(categories) if b.before_results]
+# Violence by a partner or ex said while looking for something else (a lawyer, a doctor to note the blows,
+# new papers, a bed): the listening line comes with the results, first unless a bed tonight (the 115) is.
+PARTNER_VIOLENCE = re.compile(
+    r"\b(violences? conjugales?|femmes? victimes?|victimes? de violences?|(mari|conjoint|ex|copain|compagnon) (est |etait )?violent|"
+    r"(il|mon mari|mon conjoint|mon ex|mon copain) me (frappe|frappait|bat|battait|tape|tapait|cogne|cognait|menace|menacait|"
+    r"harcele|harcelait|insulte|controle|surveille|force)|m a (frappee?|battue?|menacee?)|constater les coups|"
+    r"emprise|controle tout|(a garde|garde|a pris|confisque|a confisque|cache) (mes|tous mes) (papiers|documents)|je subis|"
+    r"sans qu il (le )?sache|quitter mon (mari|conjoint|copain|compagnon))\b"
+)
+PARTNER_VIOLENCE_LINE = "Violences Femmes Info : 3919 (gratuit, anonyme, 24 h/24) ; en danger immédiat, le 17."
+PARTNER_VIOLENCE_CALLS = ("3919", "17")
+BED_TONIGHT = SHELTER | {"overnight_stop"}
 
 
-def safety_calls(categories: list[str]) -> list[str]:
-    return [n for b in branches_for(categories) if b.before_results for n in b.before_calls]
+def safety_lines(categories: list[str], violence: bool = False) -> list[str]:
+    lines = [b.before_results for b in branches_for(categories) if b.before_results]
+    if violence and not set(categories) & VIOLENCE:
+        return [*lines, PARTNER_VIOLENCE_LINE] if set(categories) & BED_TONIGHT else [PARTNER_VIOLENCE_LINE, *lines]
+    return lines
+
+
+def safety_calls(categories: list[str], violence: bool = False) -> list[str]:
+    calls = [n for b in branches_for(categories) if b.before_results for n in b.before_calls]
+    if violence and not set(categories) & VIOLENCE:
+        extra = [n for n in PARTNER_VIOLENCE_CALLS if n not in calls]
+        return [*calls, *extra] if set(categories) & BED_TONIGHT else [*extra, *calls]
+    return calls
 
 
 def national_resource(categories: list[str]) -> str:

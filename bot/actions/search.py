@@ -3,6 +3,7 @@ and answer with up to 3 services (text + JSON payload for the web page)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import SearchContext, search_context
+from actions.context import SearchContext, fold, said_in_conversation, search_context
 from actions.directory_client import (
     DirectoryClient,
     DirectoryUnavailableError,
@@ -20,10 +21,12 @@ from actions.directory_client import (
 )
 from actions.formatting import radius_label, structure_payload, structure_text
 from actions.helplines import calls_payload
-from actions.orientation import SHELTER, national_calls, national_resource, safety_calls, safety_lines
-from actions.situations import ANIMAL_NOTE
+from actions.orientation import PARTNER_VIOLENCE, SHELTER, national_calls, national_resource, safety_calls, safety_lines
+from actions.situations import ANIMAL_NOTE, CONTEXT_SLOTS
 
 PAGE_SIZE = 3
+NEARER = re.compile(r"plus (pres|proche)|trop loin")
+NONE_NEARER = "Les lieux sont classés du plus proche au plus loin : je n'en connais pas de plus proche."
 # Searches where a person with an animal needs to know whether it is accepted.
 ANIMAL_RELEVANT = SHELTER | {"overnight_stop", "day_hosting", "rest_area", "welcome"}
 MAX_SHOWN = 60  # beyond this, the web map is the better tool
@@ -50,7 +53,7 @@ def radius_steps(start: float | None, department: str | None) -> list[tuple[floa
 class SearchPlan:
     """The slots of one search, turned into `/structures` queries."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, context: SearchContext | None = None) -> None:
         self.categories: list[str] = list(tracker.get_slot("categories") or [])
         self.need_label: str = tracker.get_slot("need_label") or "votre besoin"
         self.place_label: str = tracker.get_slot("place_label") or "vous"
@@ -58,11 +61,12 @@ class SearchPlan:
         self.lon: float | None = tracker.get_slot("lon")
         self.radius: float | None = tracker.get_slot("radius_km")
         self.department: str | None = tracker.get_slot("department")
-        self.context: SearchContext = search_context(tracker)
+        self.context: SearchContext = context if context is not None else search_context(tracker)
         if set(self.categories) <= SHELTER:
             # A bed tonight goes through the 115, whatever a record's hours: no time filter.
             self.context = self.context.without_time()
         self.with_animal: bool = bool(tracker.get_slot("with_animal"))
+        self.violence: bool = said_in_conversation(tracker, PARTNER_VIOLENCE)
 
     @property
     def ready(self) -> bool:
@@ -124,7 +128,7 @@ def send_results(
     filters = f" ({', '.join(context.descriptions)})" if context.descriptions else ""
     lines: list[str] = []
     if shown_before == 0:
-        lines += safety_lines(plan.categories)
+        lines += safety_lines(plan.categories, plan.violence)
         if plan.with_animal and set(plan.categories) & ANIMAL_RELEVANT:
             lines.append(ANIMAL_NOTE)
         # The directory keeps the places whose record does not say (after the others): say when no
@@ -160,8 +164,37 @@ def send_results(
     if web_url:
         lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
     dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
-    calls = safety_calls(plan.categories) if shown_before == 0 else []
+    calls = safety_calls(plan.categories, plan.violence) if shown_before == 0 else []
     dispatcher.utter_message(json_message=plan.payload(answer, items, radius, context, calls))
+
+
+async def search_and_answer(dispatcher: CollectingDispatcher, plan: SearchPlan) -> list[EventType]:
+    """The search of the plan, widened until something is found, said with its safety lines first."""
+    if not plan.ready:
+        dispatcher.utter_message(response="utter_ask_need" if not plan.categories else "utter_ask_place")
+        return []
+    client = DirectoryClient()
+    try:
+        answer, radius, department, context = await find_with_widening(client, plan)
+    except DirectoryUnavailableError:
+        dispatcher.utter_message(text=UNAVAILABLE)
+        return []
+    if answer is None:
+        lines = safety_lines(plan.categories, plan.violence)
+        lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
+        lines.append(national_resource(plan.categories))
+        dispatcher.utter_message(text="\n\n".join(lines))
+        calls = [*safety_calls(plan.categories, plan.violence), *national_calls(plan.categories)]
+        dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius, context, calls))
+        return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
+    widened = radius > (plan.radius or DEFAULT_RADIUS_KM) or department is not None
+    send_results(dispatcher, plan, answer, answer.items, radius, department, context, 0, widened, client.settings.web_search_url)
+    return [
+        SlotSet("results_shown", float(len(answer.items))),
+        SlotSet("search_radius_km", radius),
+        SlotSet("search_department", department),
+        SlotSet("search_time_filter", context.time_filtered),
+    ]
 
 
 class ActionSearchServices(Action):
@@ -169,32 +202,24 @@ class ActionSearchServices(Action):
         return "action_search_services"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        plan = SearchPlan(tracker)
-        if not plan.ready:
-            dispatcher.utter_message(response="utter_ask_need" if not plan.categories else "utter_ask_place")
-            return []
-        client = DirectoryClient()
-        try:
-            answer, radius, department, context = await find_with_widening(client, plan)
-        except DirectoryUnavailableError:
-            dispatcher.utter_message(text=UNAVAILABLE)
-            return []
-        if answer is None:
-            lines = safety_lines(plan.categories)
-            lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
-            lines.append(national_resource(plan.categories))
-            dispatcher.utter_message(text="\n\n".join(lines))
-            calls = [*safety_calls(plan.categories), *national_calls(plan.categories)]
-            dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius, context, calls))
-            return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
-        widened = radius > (plan.radius or DEFAULT_RADIUS_KM) or department is not None
-        send_results(dispatcher, plan, answer, answer.items, radius, department, context, 0, widened, client.settings.web_search_url)
-        return [
-            SlotSet("results_shown", float(len(answer.items))),
-            SlotSet("search_radius_km", radius),
-            SlotSet("search_department", department),
-            SlotSet("search_time_filter", context.time_filtered),
-        ]
+        return await search_and_answer(dispatcher, SearchPlan(tracker))
+
+
+class ActionRemoveFilters(Action):
+    """« tous les lieux »: every filter the person gave or the assistant read is dropped, and the search runs
+    again here when there is one. Not through the form: it would read « gratuit » again in « pas forcément
+    gratuit ». Not as a follow-up action either: the policy then guessed the menu, eight times."""
+
+    def name(self) -> str:
+        return "action_remove_filters"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        events: list[EventType] = [SlotSet(slot, None) for slot in CONTEXT_SLOTS]
+        dispatcher.utter_message(text="D'accord : je cherche tous les lieux, sans filtre.")
+        plan = SearchPlan(tracker, context=SearchContext())
+        if plan.ready and not tracker.active_loop.get("name"):
+            events += await search_and_answer(dispatcher, plan)
+        return events
 
 
 class ActionMoreResults(Action):
@@ -208,9 +233,17 @@ class ActionMoreResults(Action):
         plan = SearchPlan(tracker)
         shown = int(tracker.get_slot("results_shown") or 0)
         radius = tracker.get_slot("search_radius_km")
-        if not plan.ready or not shown or radius is None:
+        if not plan.ready:
             dispatcher.utter_message(response="utter_no_search_yet")
             return []
+        if not shown or radius is None:  # the last search found nothing, even widened
+            dispatcher.utter_message(
+                text=f"Je ne connais aucun autre lieu pour « {plan.need_label} » près de {plan.place_label}.\n\n"
+                f"{national_resource(plan.categories)}"
+            )
+            return []
+        # « plus près ? »: the list is nearest first; say so rather than pretend to find closer places.
+        nearer = bool(NEARER.search(fold(tracker.latest_message.get("text") or "")))
         department = tracker.get_slot("search_department")
         context = plan.context if tracker.get_slot("search_time_filter") else plan.context.without_time()
         client = DirectoryClient()
@@ -222,6 +255,8 @@ class ActionMoreResults(Action):
                 answer = await client.search(plan.query(step_radius, step_department, context, size=shown + PAGE_SIZE))
                 items = answer.items[shown:]
                 if items:
+                    if nearer:
+                        dispatcher.utter_message(text=NONE_NEARER + " Voici les suivants.")
                     widened = (step_radius, step_department) != (radius, department)
                     send_results(dispatcher, plan, answer, items, step_radius, step_department, context, shown, widened,
                                  client.settings.web_search_url)
@@ -237,7 +272,7 @@ class ActionMoreResults(Action):
         web_url = client.settings.web_search_url
         on_map = f" Tous les résultats sur la carte : {plan.web_link(web_url)}" if web_url else ""
         dispatcher.utter_message(
-            text=f"C'est tout ce que je connais {scope_text(last_radius, last_department)} de {plan.place_label}."
+            text=(NONE_NEARER + " " if nearer else "") + f"C'est tout ce que je connais {scope_text(last_radius, last_department)} de {plan.place_label}."
             f"{on_map}\n\n{national_resource(plan.categories)}"
         )
         return []

@@ -1,5 +1,5 @@
 """Answers to situations that are not a new search: the 115 does not answer, the person has an animal,
-the person wants every place again (the filters removed). Each says honestly what the directory knows.
+(« tous les lieux » is in search.py, where the search runs again). Each says honestly what the directory knows.
 """
 
 from __future__ import annotations
@@ -71,18 +71,3 @@ class ActionAnimals(Action):
             lines.append(VET_NOTE)
         dispatcher.utter_message(text="\n\n".join(lines))
         return [SlotSet("with_animal", True)]
-
-
-class ActionRemoveFilters(Action):
-    """« tous les lieux »: every filter the person gave or the assistant read is dropped, and the search
-    runs again when there is one."""
-
-    def name(self) -> str:
-        return "action_remove_filters"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        events: list[EventType] = [SlotSet(slot, None) for slot in CONTEXT_SLOTS]
-        dispatcher.utter_message(text="D'accord : je cherche tous les lieux, sans filtre.")
-        if tracker.get_slot("categories") and tracker.get_slot("lat") is not None:
-            events.append(FollowupAction("action_search_services"))
-        return events

@@ -37,6 +37,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"\b(chiens?|chiennes?|chats?|animaux|animal)\b.{0,25}\b(accepte|acceptes|admis|autorise|interdit)\w*\b",
         r"\bavec (mon|ma|un|une|mes) (chien|chienne|chat|chats|chiens|toutou)\b.{0,30}\b(c est|cest|possible|ok|peux|peut|on peut)\b.{0,20}\?",
     ),
+    # « y en a un plus près ? », « c'est trop loin »: the list is already nearest first, the next ones follow.
+    "more_results": (
+        r"\b(un|une|quelque chose|qqch|qqc|rien|des|lieux?|endroits?|ya|y a|y en a|yen a|il y en a|autres?)\b.{0,12}\bplus (pres|proches?)\b(?! (de|d|du|des|a|au) \w)",  # not « plus près de Drancy »: a new place
+        r"^(c est |cest |c |celui ci est |celle ci est |celui la est |celle la est |ils sont |c est beaucoup )?trop loin\b",
+    ),
     "remove_filters": (
         r"\b(tous les lieux|tout les lieux|sans (les |ce |ces )?filtres?|enleve\w* (le |les |ce |ces )?filtres?|"
         r"pas forcement (gratuit|anonyme|ouvert)\w*|meme (payant|pas gratuit|ferme)\w*|peu importe (le prix|l age|les horaires))\b",

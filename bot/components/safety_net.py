@@ -23,6 +23,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.crisis_words import DOOR_UNOPENED, FIRE, LEANING_OUT
+
 CLASSIFIER_CRISIS_MIN = 0.6  # see classifier_crisis_stands
 FALLBACK_THRESHOLD = 0.45  # as the FallbackClassifier in config.yml
 MAX_CHARS = 20_000  # longer input is cut before matching (a 10 kB message is still checked)
@@ -48,7 +50,7 @@ PLAN = r"\b(vais|veux|compte|envisage|pense a|penser a|ai decide de|ai decide d|
 PERSON = (r"\b(il|elle|mon pote|mon ami|mon amie|la personne|quelqu un|un homme|une femme|un mec|un monsieur|une dame|"
           r"mon mari|ma femme|ma mere|mon pere|ma voisine|mon voisin|mon copain|ma copine|mon frere|ma soeur|mon fils|ma fille|"
           r"mon cousin|ma cousine)\b")
-CHILD = r"\b(enfants?|bebe|fils|fille|gosses?|petits?|nourrisson|ptits?)\b"
+CHILD = r"\b(enfants?|bebe|fils|fille|gosses?|petits?|petites?|nourrisson|ptits?)\b"
 OUTSIDE = (r"\b(dors|dort|dormir|dormons|dorment|suis|sommes|on est|est|sont|passe la nuit|passer la nuit|reste|restons|"
            r"coincee?s?|vivons|vis|vit) (encore )?(dehors|a la rue|dans la rue)\b|"
            r"\b(on est|sommes|suis|dort|dors|dorment|dormons|passe la nuit|passons la nuit) (dans (un|le) parc|sous (un|l) abri ?bus|dans (la|une|notre|ma) voiture|sur un banc)\b")
@@ -95,12 +97,26 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_medical", (r"\b(bebe|bb|nourrisson|nouveau ne|nourisson)\b",
                         r"\b(fievre|39|40|mange plus|boit plus|respire mal|bleu|tout mou|convuls\w*|tout froid|pleure plus)\b")),
     ("crisis_medical", (r"\b(sens|sent|sentir) plus (mes|ses|les) (orteils|doigts|pieds|mains|jambes)\b",)),
+    # Burns, frostbite and hypothermia (« ça brûle quand je fais pipi » names no burnt body part).
+    ("crisis_medical", (r"\b(brule|brulee|brules|brulees|brulure\w*|ebouillant\w*)\b", r"\b(bras|main|mains|jambes?|visage|dos|ventre|corps|peau|cloques?)\b")),
+    ("crisis_medical", (r"\bhypotherm\w*|\bengelures?\b|\b(orteils?|doigts? de pieds?|doigts|pieds)\b.{0,40}\b(noirs?|noircis?|violets?)\b",)),
+    ("crisis_medical", (r"\brepond de moins en moins\b|\b(not waking up|won t wake up|wont wake up|passed out)\b",)),
+    ("crisis_medical", (r"\b(avale|gobe)\w*\b.{0,15}\b(une|la|des|deux|trois|plusieurs) (boites?|plaquettes?)\b",)),
+    # Fire, a child leaning over a railing, an old neighbour silent for days: the pompiers (crisis.FIRST_CALLS).
+    ("crisis_medical", (FIRE,)),
+    ("crisis_medical", (CHILD, LEANING_OUT)),
+    ("crisis_medical", (DOOR_UNOPENED,)),
     # Bleeding, fever or strong pain after an IVG or a birth: haemorrhage and infection are emergencies.
     ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|perds? du sang|perd du sang|pisse le sang|sang|caillots?)\b", SEVERE)),
     ("crisis_medical", (r"\b(saign\w*|hemorragi\w*|sang|caillots?|contractions)\b", AFTER_IVG_OR_BIRTH,
                         r"^(?!.*\b(normal|combien de temps|est ce que|c est grave)\b)")),
     ("crisis_medical", (r"\b(fievre|temperature|39|40|frissons?|grelotte)\b", AFTER_IVG_OR_BIRTH)),
     ("crisis_medical", (r"\b(mal|douleurs?|crampes?)\b", SEVERE, AFTER_IVG_OR_BIRTH)),
+    # A farewell message and no answer; a carer at the end of her strength thinking of « partir tous les deux ».
+    ("crisis_suicide", (r"\badieu\b", r"\b(repond|decroche)\w* (plus|pas)\b|\bje vous aime tous\b")),
+    ("crisis_suicide", (r"\b(partir|partions|partir ensemble|en finir) tous les deux\b", r"\b(a bout|epuisee?|plus la force|n en peux plus|peux plus)\b")),
+    # A child missing: the police first (crisis.FIRST_CALLS).
+    ("crisis_child", (r"\b(fils|fille|enfant|petite?|ado|gamine?)\b.{0,60}\b(disparue?|fugue\w*|introuvable|sais pas ou (il|elle) est|parti depuis|partie depuis)\b",)),
     # A threat first: « il va me tuer » is not « je vais me tuer ».
     ("crisis_violence", (r"\b(il|elle) a (sorti |pris |attrape )?(un|une|son|sa) (couteau|arme|fusil|pistolet|flingue|lame|hache|batte)\b|"
                          r"\b(defonce|enfonce|casse|force|tape|frappe|cogne)\w* (a |sur |contre )?(la|ma|notre) porte\b|"
@@ -147,6 +163,13 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                          r"agresse|agressent|menace|menacent|poursuit|poursuivent)\b(?! sur les nerfs)",)),
     ("crisis_violence", (r"\bm a (encore |deja |souvent |meme )?(frappee?|battue?|tabassee?|violee?|etranglee?|agressee? sexuellement|enfermee?)",)),
     ("crisis_violence", (r"\b(j ai ete|jai ete|g ete|je me suis fait|je me suis faite|jme suis fait|jme suis faite) (violee?|frappee?|agressee?|tabassee?)",)),
+    # Someone followed, groped or drugged, a threat « si … il me tue », blows received in a hall.
+    ("crisis_violence", (r"\b(qui|mec|homme|type|gars|il|elle) me (suit|suivent|poursuit|poursuivent)\b(?! (pas|plus|en cours|sur))|\bse colle a moi\b",)),
+    ("crisis_violence", (r"\bme (touche|touchent|tripote|tripotent|pelote|pelotent)\b", r"\b(rer|metro|bus|train|tram|rue|soiree|quai|gare)\b")),
+    ("crisis_violence", (r"\b(reveillee?|reveille)\b.{0,50}\b(deshabillee?|nue|sans (ma|mes|mon) )|\bm (a|ont) (drogue\w*|mis (un truc|quelque chose) dans (mon|ma) verre)",)),
+    ("crisis_violence", (r"\bsi\b.{0,60}\b(il|elle) (me|nous) (tue|tuera|tuerait)\b",)),
+    ("crisis_violence", (r"\b(recu|recoit|recevoir|pris|prend|prendre) des coups\b",)),
+    ("crisis_violence", (r"\b(frappe|tape|bat|cogne|tabasse)\w* (une|la|sa) (femme|fille|dame|personne|copine|meuf)\b|\bcrie (au secours|a l aide)\b",)),
     # Violence happening now to someone, or the aggressor at the door.
     ("crisis_violence", (r"\b(frappe|bat|tape|cogne|etrangle) (ma mere|mon pere|ma soeur|mon frere|ma femme|sa femme|ma copine)\b",)),
     ("crisis_violence", (r"\b(se fait|se font|en train de se faire) (frapper|tabasser|agresser|violer|battre)\b",)),

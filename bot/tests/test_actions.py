@@ -274,18 +274,22 @@ def test_should_link_to_the_web_search_only_when_it_is_configured(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("times", "hour", "open_at", "open_now"),
+    ("said", "times", "hour", "open_at", "open_now"),
     [
-        (["le midi"], 9, "12:30", False),  # lunch today, not « now »
-        (["le midi"], 15, None, False),  # asked in the afternoon: a habit, no filter
-        (["cet apres midi"], 9, None, True),
-        (["ce soir"], 9, "20:00", False),
+        ("un resto ouvert le midi", ["le midi"], 9, "12:30", False),  # lunch today, not « now »
+        ("un resto ouvert le midi", ["le midi"], 15, None, False),  # asked in the afternoon: a habit, no filter
+        ("une douche ouverte cet apres midi", ["cet apres midi"], 9, None, True),
+        ("une pharmacie ouverte ce soir", ["ce soir"], 9, "20:00", False),
+        ("ou manger ce soir", ["ce soir"], 9, None, False),  # when, not « only what is open then »
+        ("ou manger le midi gratuit", ["le midi"], 9, None, False),
+        ("jai faim la maintenant", ["maintenant"], 9, None, True),
     ],
 )
-def test_should_read_the_time_the_person_named(times, hour, open_at, open_now):
+def test_should_read_the_time_the_person_named(said, times, hour, open_at, open_now):
     from actions.context import PARIS, search_context
 
-    context = search_context(tracker({"time": times}), now=datetime(2026, 12, 7, hour, 0, tzinfo=PARIS))
+    said_event = {"event": "user", "text": said}
+    context = search_context(tracker({"time": times}, events=[said_event]), now=datetime(2026, 12, 7, hour, 0, tzinfo=PARIS))
     assert (context.open_at.strftime("%H:%M") if context.open_at else None) == open_at
     assert context.open_now is open_now
 
@@ -304,6 +308,8 @@ def test_should_not_filter_a_bed_tonight_on_opening_hours():
         ("mon conjoint me bat depuis deux ans, je veux des conseils pour partir", "3919"),
         ("il me frappe la maintenant", "17"),
         ("il me frappe depuis des mois et ce soir il a un couteau", "17"),
+        ("jai 14 ans et mon beau pere me frappe", "119"),  # a minor, no danger this minute
+        ("jsuis malentendante et mon copain me menace", "114"),
     ],
 )
 def test_should_give_the_listening_line_first_for_violence_that_has_lasted(text, first):
@@ -312,9 +318,40 @@ def test_should_give_the_listening_line_first_for_violence_that_has_lasted(text,
     assert crisis_calls("crisis_violence", text)[0] == first
 
 
+@pytest.mark.parametrize(
+    ("intent", "text", "first"),
+    [
+        ("crisis_medical", "ils ont mis le feu a notre tente mon pote est brule", "18"),
+        ("crisis_medical", "mon petit frere escalade la rambarde du balcon", "18"),
+        ("crisis_child", "mon fils a fugue depuis deux jours", "17"),
+        ("crisis_medical", "je suis sourde mon mari a fait un malaise", "114"),
+    ],
+)
+def test_should_put_first_the_number_the_situation_needs(intent, text, first):
+    from actions.crisis import crisis_calls
+
+    assert crisis_calls(intent, text)[0] == first
+
+
 def test_should_ignore_pieces_of_sentences_tagged_as_a_time():
     from actions.context import search_context
 
     context = search_context(tracker({"time": ["tout mes papiers", "suite", "ce"]}))
     assert not context.time_filtered
     assert search_context(tracker({"time": ["tout de suite"]})).open_now
+
+
+@pytest.mark.parametrize(
+    ("categories", "first"),
+    [
+        (["legal_advice"], "3919"),  # a lawyer, with violence said: the listening line first
+        (["emergency_accommodation"], "115"),  # a bed tonight: the 115 first, the 3919 after it
+        (["sexual_violence_support"], "3919"),  # its own branch, unchanged
+    ],
+)
+def test_should_add_the_violence_line_when_violence_was_said(categories, first):
+    from actions.orientation import safety_calls
+
+    calls = safety_calls(categories, violence=True)
+    assert calls[0] == first and "3919" in calls
+    assert "3919" not in safety_calls(["legal_advice"])

@@ -67,6 +67,21 @@ from components.safety_net import SafetyNet, crisis_in
         ("40 de fievre depuis livg", "crisis_medical"),
         ("my girlfriend is bleeding a lot", "crisis_medical"),
         ("plus d insuline et je me sens tres mal", "crisis_medical"),
+        ("jme suis brule le visage avec de lhuile", "crisis_medical"),
+        ("il dort dehors, ses orteils sont devenus noirs", "crisis_medical"),
+        ("ma petite grimpe sur le rebord de la fenetre", "crisis_medical"),
+        ("ils ont mis le feu au squat", "crisis_medical"),
+        ("elle a avale deux plaquettes de somniferes", "crisis_medical"),
+        ("mon grand pere repond de moins en moins", "crisis_medical"),
+        ("mon voisin n ouvre plus sa porte depuis une semaine", "crisis_medical"),
+        ("il a ecrit adieu sur son statut et il decroche plus", "crisis_suicide"),
+        ("ma fille de 12 ans a fugue depuis ce matin", "crisis_child"),
+        ("un type me suit depuis la gare", "crisis_violence"),
+        ("un gars me tripote dans le metro", "crisis_violence"),
+        ("jme suis reveillee nue chez un mec que je connais pas", "crisis_violence"),
+        ("si je pars il me tuera", "crisis_violence"),
+        ("ma soeur a pris des coups de son mari", "crisis_violence"),
+        ("dans la rue un homme tabasse une femme", "crisis_violence"),
     ],
 )
 def test_should_recognise_crisis_phrases(text, intent):
@@ -101,6 +116,10 @@ def test_should_recognise_crisis_phrases(text, intent):
         "mon frere s est enferme dans sa chambre il joue a la console",
         "un bracelet pour ma montre",
         "les enfants seront seuls mercredi qui peut les garder",
+        "ca me brule quand je fais pipi",
+        "ma fille a perdu son doudou au parc",
+        "un atelier pour enfants sur le balcon fleuri",
+        "je regarde un film sur un incendie",
     ],
 )
 def test_should_not_raise_a_false_alarm_on_a_search(text):

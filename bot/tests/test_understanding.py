@@ -110,6 +110,27 @@ def test_should_say_the_filters_it_applies_and_remove_them(chat):
     again = chat.say("tous les lieux")
     search = search_of(again)
     assert search is not None and search["filters"] == {}, again
+    # Once, not followed by the menu (the policy once guessed « pas compris » eight times after it).
+    assert not any(p in text_of(again) for p in NOT_UNDERSTOOD), again
+    assert sum(1 for r in again if r.get("custom", {}).get("search")) == 1
+    moved = chat.say("et sur montreuil egalement ?")
+    assert (search_of(moved) or {}).get("place_label", "").startswith("Montreuil"), moved
+
+
+def test_should_say_the_list_is_nearest_first_when_asked_for_closer_places(chat):
+    chat.say("douche paris 20")
+    replies = chat.say("ya plus pres ?")
+    text = text_of(replies)
+    assert "du plus proche au plus loin" in text and not any(p in text for p in NOT_UNDERSTOOD), replies
+
+
+def test_should_not_ask_the_need_again_for_more_results_after_an_empty_search(chat):
+    first = chat.say("gyneco paris 20")
+    if "aucun lieu" not in text_of(first):
+        pytest.skip("the directory now knows a gynaecologist near Paris 20e")
+    replies = chat.say("dautres ?")
+    text = text_of(replies)
+    assert "aucun autre lieu" in text and "Dites-moi d'abord" not in text, replies
 
 
 def test_should_answer_a_parents_question_in_the_topic_of_the_search(chat):
@@ -171,3 +192,15 @@ def test_should_not_read_pas_cher_as_free(chat):
     answer = chat.say("une laverie pas chere a saint denis")
     search = search_of(answer)
     assert search is None or "free" not in search["filters"], answer
+
+
+def test_should_give_the_violence_line_first_beside_a_lawyer(chat):
+    replies = chat.say("je cherche un avocat pas cher, mon mari me tapait, on est a pantin")
+    assert calls_of(replies)[:1] == ["3919"], replies
+
+
+def test_should_search_when_a_question_also_names_a_need_and_a_place(chat):
+    replies = chat.say("ivg a nanterre")
+    search = search_of(replies)
+    assert search is not None and "abortion" in search["categories"], replies
+    assert "dites-moi où vous êtes" not in text_of(replies)
