@@ -26,6 +26,7 @@ HELPLINES: dict[str, Helpline] = {
         Helpline("112", "Urgences"),
         Helpline("114", "Urgences par SMS", "sms"),
         Helpline("17", "Police secours"),
+        Helpline("18", "Sapeurs-pompiers"),
         Helpline("3114", "Prévention du suicide"),
         Helpline("3919", "Violences Femmes Info"),
         Helpline("119", "Enfance en danger"),
@@ -39,6 +40,7 @@ HELPLINES: dict[str, Helpline] = {
 
 
 def calls_payload(numbers: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """The structured form of the numbers a reply advises, in the order they are advised."""
-    calls = [HELPLINES[n] for n in dict.fromkeys(numbers)]
+    """The structured form of the numbers a reply advises, in the order they are advised. A number not
+    declared here gets no button but never stops the answer (tests/test_actions.py checks every one is)."""
+    calls = [HELPLINES[n] for n in dict.fromkeys(numbers) if n in HELPLINES]
     return {"calls": [{"number": c.number, "name": c.name, "kind": c.kind} for c in calls]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 LEANING_OUT = (r"\b(penche\w*|grimpe\w*|escalade\w*|enjambe\w*)\b.{0,40}\b(balcon|rambarde|rebord|fenetre|toit|garde corps)\b|"
                r"\b(balcon|rambarde|rebord|fenetre|toit|garde corps)\b.{0,40}\b(penche\w*|grimpe\w*|escalade\w*|enjambe\w*)")
 # A fire on a person, a home or a tent (not « un film sur un incendie »).
-FIRE = r"\b(mis|mettre|met|mettent) le feu\b|\ben feu\b|\b(il y a|ya|y a) (un incendie|le feu|de la fumee)\b|\bau feu\b"
+FIRE = (r"\b(mis|mettre|met|mettent) le feu\b|\ben feu\b|\b(il y a|ya|y a) (un incendie|le feu|de la fumee)\b|\bau feu\b|"
+        r"\b(le feu|l incendie|un incendie) (a pris|prend|s est declare|se propage)\b")
 # Someone who has not opened their door for days.
 DOOR_UNOPENED = r"\b(n ouvre|ouvre) (plus|pas)( sa| la| leur)? porte\b.{0,40}\bdepuis\b"

@@ -355,3 +355,13 @@ def test_should_add_the_violence_line_when_violence_was_said(categories, first):
     calls = safety_calls(categories, violence=True)
     assert calls[0] == first and "3919" in calls
     assert "3919" not in safety_calls(["legal_advice"])
+
+
+def test_every_number_an_answer_advises_is_a_declared_helpline():
+    from actions.crisis import CRISES, FIRST_CALLS
+    from actions.helplines import HELPLINES
+    from actions.orientation import BRANCHES, PARTNER_VIOLENCE_CALLS
+
+    advised = {n for c in CRISES.values() for n in c.calls} | {n for f in FIRST_CALLS for n in f.calls}
+    advised |= {n for b in BRANCHES for n in (*b.before_calls, *b.nothing_calls)} | set(PARTNER_VIOLENCE_CALLS)
+    assert advised - set(HELPLINES) == set()

@@ -204,3 +204,16 @@ def test_should_search_when_a_question_also_names_a_need_and_a_place(chat):
     search = search_of(replies)
     assert search is not None and "abortion" in search["categories"], replies
     assert "dites-moi où vous êtes" not in text_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("message", "first"),
+    [
+        ("au secours le feu a pris dans notre chambre d hotel", "18"),
+        ("je suis sourde et mon ex est devant chez moi il me menace", "114"),
+    ],
+)
+def test_should_answer_a_crisis_whose_first_number_is_not_the_usual_one(chat, message, first):
+    replies = chat.say(message)
+    assert calls_of(replies)[:1] == [first], replies
+    assert text_of(replies).strip(), replies
