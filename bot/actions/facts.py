@@ -88,8 +88,11 @@ class ActionAnswerFact(Action):
             dispatcher.utter_message(response="utter_sexuality_line")
             return []
         search = await named_search(tracker) if intent != PROGRAMME_INTENT else []
-        if search and not asks_something(tracker.latest_message.get("text") or ""):
-            return search  # « ivg nanterre » is a search the classifier read as a question: only the places
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if search and (confidence < FACT_BESIDE_SEARCH_MIN or not asks_something(tracker.latest_message.get("text") or "")):
+            # « ivg nanterre » is a search the classifier read as a question; an unsure guess (an IVG fact for
+            # « un psy à Saint-Quentin, c'est possible sans payer ? ») would mislead: only the places.
+            return search
         dispatcher.utter_message(text=fact_text(fact))
         if fact.get("calls"):
             dispatcher.utter_message(json_message=calls_payload(fact["calls"]))
@@ -99,6 +102,8 @@ class ActionAnswerFact(Action):
         return []
 
 
+FACT_BESIDE_SEARCH_MIN = 0.7  # below, the classifier's fact guess is not said beside the search a message asks
+NOT_A_PLACE = frozenset({"france", "en france", "la france", "fr"})
 QUESTION_WORDS = re.compile(r"\b(combien|quand|jusqu\w*|comment|cmt|pourquoi|pk|quoi|quel\w*|est ce|faut il|peut on|on peut|je peux|jpeux|jpeu)\b")
 
 
@@ -112,8 +117,11 @@ async def named_search(tracker: Tracker) -> list[EventType]:
     if tracker.active_loop.get("name") or not text or text.startswith("/"):
         return []
     found = await understood_from_lexicon(text)
-    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    # The classifier's entities count too (a place outside the region is then told so), but « en France »
+    # in a question about the law is no place to search.
+    named = {e.get("entity") for e in tracker.latest_message.get("entities") or []
+             if fold(str(e.get("value") or "")) not in NOT_A_PLACE}
     slots = {event["name"] for event in found}
-    if ("need" in slots or "need" in named) and "place" in slots:  # a place the gazetteer confirms (not « en france »)
+    if ("need" in slots or "need" in named) and ("place" in slots or "place" in named):
         return [*found, FollowupAction("search_form")]
     return []
