@@ -9,9 +9,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 PARIS = ZoneInfo("Europe/Paris")
 EVENING = time(20, 0)
@@ -182,3 +184,37 @@ def search_context(tracker: Tracker, now: datetime | None = None) -> SearchConte
         context.open_now = True
         context.time_filter = "ouverts maintenant"
     return context
+
+
+CONDITION_SLOTS = ("publics", "modalities", "time")
+
+
+def set_this_turn(tracker: Tracker) -> dict[str, Any]:
+    """The slots set since the latest user message (by the extraction from that message)."""
+    changed: dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            changed.setdefault(event.get("name"), event.get("value"))
+    return changed
+
+
+def previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (what the person had said until then)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def undo_question_conditions(tracker: Tracker) -> list[EventType]:
+    """The conditions the latest message set, put back as they were when it only asked about them (« c gratuit
+    pour les mineurs ? »): a question never becomes a filter of the next search, in a form or not."""
+    if not is_question(tracker.latest_message.get("text") or ""):
+        return []
+    changed = set_this_turn(tracker)
+    return [SlotSet(slot, previous_value(tracker, slot)) for slot in CONDITION_SLOTS if slot in changed]

@@ -17,12 +17,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import fold, is_question
+from actions.context import fold, is_question, undo_question_conditions
 from actions.helplines import calls_payload
 from actions.lexicon import understood_from_lexicon
+from actions.orientation import SEXUAL_HEALTH
 
 FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
 PROGRAMME_INTENT = "faq_region_programme"
+NAMED_INTENTS = frozenset({PROGRAMME_INTENT, "faq_named"})  # chosen by the `names` of the fact files
 IVG_FACTS = frozenset({"faq_ivg_limit", "faq_ivg_free", "faq_ivg_minor"})
 # The searched categories that turn an IVG question into a contraception one.
 CONTRACEPTION = frozenset({"contraception", "emergency_contraception", "sti_prevention_testing", "sexual_health"})
@@ -38,17 +40,17 @@ def load_facts() -> dict[str, dict[str, Any]]:
     return facts
 
 
-def programme_named(text: str) -> dict[str, Any] | None:
+def named_fact(intent: str, text: str) -> dict[str, Any] | None:
     folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
     for fact in load_facts().values():
-        if fact["intent"] == PROGRAMME_INTENT and any(re.search(p, folded) for p in fact.get("names", [])):
+        if fact["intent"] == intent and any(re.search(p, folded) for p in fact.get("names", [])):
             return fact
     return None
 
 
 def fact_for(intent: str, tracker: Tracker) -> dict[str, Any] | None:
-    if intent == PROGRAMME_INTENT:
-        return programme_named(tracker.latest_message.get("text") or "")
+    if intent in NAMED_INTENTS:
+        return named_fact(intent, tracker.latest_message.get("text") or "")
     searched = set(tracker.get_slot("categories") or [])
     if intent in IVG_FACTS and searched & CONTRACEPTION and "abortion" not in searched:
         intent = "faq_free_contraception"  # minors, secrecy and cost of contraception
@@ -56,7 +58,7 @@ def fact_for(intent: str, tracker: Tracker) -> dict[str, Any] | None:
 
 
 # A question about a condition of access (parents, secrecy, cost) asked after a search: the fact of that topic.
-CONDITION_QUESTION = re.compile(r"\b(parents?|daron\w*|mineure?s?|secret|confidentiel\w*|gratuit\w*|payer|payant|prix|anonyme\w*|ordonnance)\b")
+CONDITION_QUESTION = re.compile(r"\b(parents?|daron\w*|mineure?s?|secret|confidentiel\w*|gratuit\w*|payer|payant|prix|coute\w*|cout|tarifs?|anonyme\w*|ordonnance)\b")
 TOPIC_FACTS = (("abortion", "faq_ivg_minor"), ("emergency_contraception", "faq_emergency_contraception"))
 
 
@@ -72,6 +74,21 @@ def topic_fact(tracker: Tracker) -> dict[str, Any] | None:
     return load_facts().get("faq_free_contraception") if searched & CONTRACEPTION else None
 
 
+def conditions_of_the_search(tracker: Tracker) -> str | None:
+    """« c gratuit ? » during a search outside sexual health (a computer course, a lawyer): no reviewed fact
+    answers it, and a contraception fact would mislead; say what the directory knows and what to do."""
+    searched = set(tracker.get_slot("categories") or [])
+    text = fold(tracker.latest_message.get("text") or "")
+    if not searched or searched & SEXUAL_HEALTH or not CONDITION_QUESTION.search(text):
+        return None
+    need = tracker.get_slot("need_label") or "ce que vous cherchez"
+    return (
+        f"Pour « {need} », chaque lieu de la liste dit ce que l'annuaire sait : « Gratuit », ou rien quand la "
+        "source ne le précise pas. Dans ce cas, appelez le lieu avant d'y aller : il vous dira le prix et les "
+        "conditions. Dites « plus de résultats » pour d'autres lieux."
+    )
+
+
 def fact_text(fact: dict[str, Any]) -> str:
     source = fact["source"]
     return f"{fact['answer']}\n\nSource : {source['title']} ({source['url']})"
@@ -83,10 +100,14 @@ class ActionAnswerFact(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        undo = undo_question_conditions(tracker)
+        if intent not in NAMED_INTENTS and (conditions := conditions_of_the_search(tracker)):
+            dispatcher.utter_message(text=conditions)
+            return undo
         fact = fact_for(intent, tracker)
         if fact is None:
             dispatcher.utter_message(response="utter_sexuality_line")
-            return []
+            return undo
         search = await named_search(tracker) if intent != PROGRAMME_INTENT else []
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if search and (confidence < FACT_BESIDE_SEARCH_MIN or not asks_something(tracker.latest_message.get("text") or "")):
@@ -98,8 +119,8 @@ class ActionAnswerFact(Action):
             dispatcher.utter_message(json_message=calls_payload(fact["calls"]))
         if search:
             return search  # the answer, then the places the question also asked for
-        dispatcher.utter_message(response="utter_offer_search_sexual_health" if intent != PROGRAMME_INTENT else "utter_offer_search")
-        return []
+        dispatcher.utter_message(response="utter_offer_search_sexual_health" if intent not in NAMED_INTENTS else "utter_offer_search")
+        return undo
 
 
 FACT_BESIDE_SEARCH_MIN = 0.7  # below, the classifier's fact guess is not said beside the search a message asks

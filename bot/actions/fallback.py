@@ -10,7 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.facts import fact_text, topic_fact
+from actions.context import undo_question_conditions
+from actions.facts import conditions_of_the_search, fact_text, topic_fact
 from actions.lexicon import understood_from_lexicon
 
 IGNORED_ACTIONS = {"action_listen", "action_extract_slots", "action_unlikely_intent", None}
@@ -38,7 +39,10 @@ class ActionRephraseOrMenu(Action):
         fact = topic_fact(tracker) if text and not text.startswith("/") else None
         if fact is not None:
             dispatcher.utter_message(text=fact_text(fact))
-            return []
+            return undo_question_conditions(tracker)
+        if text and (conditions := conditions_of_the_search(tracker)):
+            dispatcher.utter_message(text=conditions)
+            return undo_question_conditions(tracker)
         if text and not text.startswith("/") and not tracker.active_loop.get("name"):
             found = await understood_from_lexicon(text)
             if found:

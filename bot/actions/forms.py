@@ -13,7 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.context import fold, is_question, said_in_conversation, stated_age
+from actions.context import (
+    fold,
+    is_question,
+    previous_value,
+    said_in_conversation,
+    set_this_turn,
+    stated_age,
+    undo_question_conditions,
+)
 from actions.crisis import say_crisis, unanswered_crisis
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError, PlaceCandidate
 from actions.helplines import calls_payload
@@ -112,31 +120,6 @@ def shared_position(tracker: Tracker) -> tuple[float, float] | None:
     return None
 
 
-CONDITION_SLOTS = ("publics", "modalities", "time")
-
-
-def set_this_turn(tracker: Tracker) -> dict[str, Any]:
-    """The slots set since the latest user message (by the extraction from that message)."""
-    changed: dict[str, Any] = {}
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "slot":
-            changed.setdefault(event.get("name"), event.get("value"))
-    return changed
-
-
-def previous_value(tracker: Tracker, slot: str) -> Any:
-    """The slot's value before the latest user message (what the person had said until then)."""
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen_user = True
-        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
-            return event.get("value")
-    return None
-
-
 def unasked_context(tracker: Tracker) -> list[EventType]:
     """Undo what the latest message set by mistake: an age that is a place or a duration, and conditions
     read from a question (« c gratuit pour les mineurs ? » asks; it does not filter)."""
@@ -150,7 +133,7 @@ def unasked_context(tracker: Tracker) -> list[EventType]:
         # « paris 11 … jai 19 ans »: the age is the number said as one, whichever the slot took.
         events.append(SlotSet("age", text[stated[0]["start"]:stated[0]["end"]] if stated else previous_value(tracker, "age")))
     if is_question(text):
-        events += [SlotSet(slot, previous_value(tracker, slot)) for slot in CONDITION_SLOTS if slot in changed]
+        events += undo_question_conditions(tracker)
     if mentions_animal(text) and not tracker.get_slot("with_animal"):
         events.append(SlotSet("with_animal", True))
     return events

@@ -35,6 +35,7 @@ HELPLINES: dict[str, Helpline] = {
         Helpline("0800081111", "Sexualités, contraception, IVG"),
         Helpline("0800235236", "Fil Santé Jeunes"),
         Helpline("0800231313", "Drogues Info Service"),
+        Helpline("0800840800", "Sida Info Service"),  # sida-info-service.org (bot/facts/tpe.yml)
     )
 }
 

@@ -1,5 +1,5 @@
-"""Phrases whose meaning is fixed, read after DIET and before the safety net: a Région programme named
-by its name (the `names` of bot/facts/*.yml), « le 115 ne répond pas », a question about animals, and
+"""Phrases whose meaning is fixed, read after DIET and before the safety net: a Région programme or a
+right named by its name (the `names` of bot/facts/*.yml), « le 115 ne répond pas », a question about animals, and
 « tous les lieux » to remove the filters. DIET never saw these intents in training: they exist so that
 such a message is never a guess (and never « pas compris »). A crisis intent is never replaced, and the
 safety net after this component has the last word.
@@ -51,11 +51,12 @@ COMPILED = {intent: [re.compile(p) for p in patterns] for intent, patterns in PH
 
 
 @lru_cache(maxsize=1)
-def programme_patterns() -> list[re.Pattern[str]]:
+def named_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """The `names` of bot/facts/*.yml with their fact's intent (a Région programme, a right)."""
     patterns = []
     for path in sorted(FACTS_DIR.glob("*.yml")):
         fact = yaml.safe_load(path.read_text(encoding="utf-8"))
-        patterns += [re.compile(p) for p in fact.get("names", [])]
+        patterns += [(fact["intent"], re.compile(p)) for p in fact.get("names", [])]
     return patterns
 
 
@@ -64,9 +65,7 @@ def phrase_intent(text: str) -> str | None:
     for intent, patterns in COMPILED.items():
         if any(p.search(normalised) for p in patterns):
             return intent
-    if any(p.search(normalised) for p in programme_patterns()):
-        return "faq_region_programme"
-    return None
+    return next((intent for intent, pattern in named_patterns() if pattern.search(normalised)), None)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -226,7 +226,8 @@ def test_should_know_the_ivg_limit_and_the_national_line():
     facts = load_facts()
     assert "14" in facts["faq_ivg_limit"]["answer"]
     assert "0 800 08 11 11" in facts["faq_sexuality_line"]["answer"]
-    assert len([f for f in facts.values() if f["intent"] != "faq_region_programme"]) == 6
+    assert len([f for f in facts.values() if f["intent"] not in ("faq_region_programme", "faq_named")]) == 6
+    assert {"ame", "domiciliation", "pass", "tpe", "c2s"} <= {f.get("topic") for f in facts.values() if f["intent"] == "faq_named"}
 
 
 def test_should_ask_to_rephrase_then_offer_the_menu():
@@ -365,3 +366,14 @@ def test_every_number_an_answer_advises_is_a_declared_helpline():
     advised = {n for c in CRISES.values() for n in c.calls} | {n for f in FIRST_CALLS for n in f.calls}
     advised |= {n for b in BRANCHES for n in (*b.before_calls, *b.nothing_calls)} | set(PARTNER_VIOLENCE_CALLS)
     assert advised - set(HELPLINES) == set()
+
+
+def test_should_not_answer_a_cost_question_about_a_course_with_a_contraception_fact():
+    from actions.facts import ActionAnswerFact
+
+    asked = tracker({"categories": ["digital_tools_training"], "need_label": "Formation au numérique"}, intent="faq_free_contraception")
+    asked.latest_message["text"] = "et ca coute combien ?"
+    dispatcher = CollectingDispatcher()
+    run(ActionAnswerFact().run(dispatcher, asked, {}))
+    text = texts(dispatcher)[0]
+    assert "Formation au numérique" in text and "appelez le lieu" in text and "contraception" not in text.lower()
