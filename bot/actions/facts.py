@@ -133,7 +133,8 @@ def asks_something(text: str) -> bool:
 
 
 async def named_search(tracker: Tracker) -> list[EventType]:
-    """The search a fact question also asks when it names a need and a place, outside a running search."""
+    """The search a message read as a fact question also asks, outside a running search: a need and a place;
+    or a need said, not asked about."""
     text = (tracker.latest_message.get("text") or "").strip()
     if tracker.active_loop.get("name") or not text or text.startswith("/"):
         return []
@@ -143,6 +144,11 @@ async def named_search(tracker: Tracker) -> list[EventType]:
     named = {e.get("entity") for e in tracker.latest_message.get("entities") or []
              if fold(str(e.get("value") or "")) not in NOT_A_PLACE}
     slots = {event["name"] for event in found}
-    if ("need" in slots or "need" in named) and ("place" in slots or "place" in named):
+    needs = "need" in slots or "need" in named
+    if needs and ("place" in slots or "place" in named):
+        return [*found, FollowupAction("search_form")]
+    if needs and not asks_something(text):
+        # « jai besoin de la pilule du lendemain jai 15 ans » says a need: the form asks the place (its
+        # question says the delays first), rather than a fact and « dites-moi où vous êtes ».
         return [*found, FollowupAction("search_form")]
     return []

@@ -98,13 +98,22 @@ def fold_place(text: str) -> str:
 PLACE_CUE = r"(?:^|\b(?:a|au|aux|sur|vers|pres de|pres d|dans|de|du|d|en|at|cote de|cote)\s+)"
 
 
+PLACE_CONNECTORS = frozenset("a au aux d de des du en et l la le les sous sur".split())
+
+
 def place_name(candidate: PlaceCandidate) -> str:
     return candidate.label.split(" (")[0]  # « Noisy-le-Grand (93) » → « Noisy-le-Grand »
 
 
 def introduced_place(message: str, candidate: PlaceCandidate) -> bool:
+    """A name of several words counts anywhere (« colis bebe saint ouen »: the classifier does not always tag
+    it); a one-word name only after a cue, as the gazetteer reads a message."""
     name = fold_place(place_name(candidate))
-    return bool(name) and re.search(PLACE_CUE + re.escape(name) + r"\b", fold_place(message)) is not None
+    if not name:
+        return False
+    if len([w for w in name.split() if w not in PLACE_CONNECTORS]) >= 2:
+        return re.search(r"\b" + re.escape(name) + r"\b", fold_place(message)) is not None
+    return re.search(PLACE_CUE + re.escape(name) + r"\b", fold_place(message)) is not None
 
 
 def shared_position(tracker: Tracker) -> tuple[float, float] | None:

@@ -173,6 +173,17 @@ def test_should_put_the_safety_numbers_first(page: Page, assistant_site):
     screenshot(page, "chat-crisis", full_page=False)
 
 
+def test_should_put_the_firefighters_first_for_a_fire(page: Page, assistant_site):
+    page.goto(f"{assistant_site['base']}/chat")
+    say(page, "ils ont mis le feu a ma tente jai le bras tout brule")
+    answer = reply(page, 1)
+    first = answer.locator("p").first.inner_text()
+    assert first.startswith("Appelez le 18 (pompiers)"), first  # it once answered nothing at all
+    assert answer.locator(".calls a").first.get_attribute("href") == "tel:18"
+    answer.scroll_into_view_if_needed()
+    screenshot(page, "chat-crisis-fire", full_page=False)
+
+
 def test_should_search_around_the_browser_position(browser: Browser, assistant_site):
     context = browser.new_context(
         locale="fr-FR", viewport={"width": 412, "height": 860}, permissions=["geolocation"],
