@@ -108,9 +108,10 @@ class ActionAnswerFact(Action):
         if fact is None:
             dispatcher.utter_message(response="utter_sexuality_line")
             return undo
-        search = await named_search(tracker) if intent != PROGRAMME_INTENT else []
+        search, with_place = await named_search(tracker) if intent != PROGRAMME_INTENT else ([], False)
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-        if search and (confidence < FACT_BESIDE_SEARCH_MIN or not asks_something(tracker.latest_message.get("text") or "")):
+        text = tracker.latest_message.get("text") or ""
+        if search and with_place and (confidence < FACT_BESIDE_SEARCH_MIN or not asks_something(text)):
             # « ivg nanterre » is a search the classifier read as a question; an unsure guess (an IVG fact for
             # « un psy à Saint-Quentin, c'est possible sans payer ? ») would mislead: only the places.
             return search
@@ -118,26 +119,26 @@ class ActionAnswerFact(Action):
         if fact.get("calls"):
             dispatcher.utter_message(json_message=calls_payload(fact["calls"]))
         if search:
-            return search  # the answer, then the places the question also asked for
+            return search  # the answer, then the places (or the place question) the message also asked for
         dispatcher.utter_message(response="utter_offer_search_sexual_health" if intent not in NAMED_INTENTS else "utter_offer_search")
         return undo
 
 
 FACT_BESIDE_SEARCH_MIN = 0.7  # below, the classifier's fact guess is not said beside the search a message asks
 NOT_A_PLACE = frozenset({"france", "en france", "la france", "fr"})
-QUESTION_WORDS = re.compile(r"\b(combien|quand|jusqu\w*|comment|cmt|pourquoi|pk|quoi|quel\w*|est ce|faut il|peut on|on peut|je peux|jpeux|jpeu)\b")
+QUESTION_WORDS = re.compile(r"\b(combien|cb|cbien|quand|jusqu\w*|comment|cmt|pourquoi|pk|quoi|quel\w*|est ce|faut il|peut on|on peut|je peux|jpeux|jpeu)\b")
 
 
 def asks_something(text: str) -> bool:
     return is_question(text) or bool(QUESTION_WORDS.search(re.sub(r"[^a-z0-9]+", " ", fold(text))))
 
 
-async def named_search(tracker: Tracker) -> list[EventType]:
+async def named_search(tracker: Tracker) -> tuple[list[EventType], bool]:
     """The search a message read as a fact question also asks, outside a running search: a need and a place;
     or a need said, not asked about."""
     text = (tracker.latest_message.get("text") or "").strip()
     if tracker.active_loop.get("name") or not text or text.startswith("/"):
-        return []
+        return [], False
     found = await understood_from_lexicon(text)
     # The classifier's entities count too (a place outside the region is then told so), but « en France »
     # in a question about the law is no place to search.
@@ -146,9 +147,9 @@ async def named_search(tracker: Tracker) -> list[EventType]:
     slots = {event["name"] for event in found}
     needs = "need" in slots or "need" in named
     if needs and ("place" in slots or "place" in named):
-        return [*found, FollowupAction("search_form")]
+        return [*found, FollowupAction("search_form")], True
     if needs and not asks_something(text):
-        # « jai besoin de la pilule du lendemain jai 15 ans » says a need: the form asks the place (its
-        # question says the delays first), rather than a fact and « dites-moi où vous êtes ».
-        return [*found, FollowupAction("search_form")]
-    return []
+        # « jai besoin de la pilule du lendemain jai 15 ans » says a need: after the answer, the form asks
+        # the place, rather than « dites-moi où vous êtes » and a next message read as anything.
+        return [*found, FollowupAction("search_form")], False
+    return [], False

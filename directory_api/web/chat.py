@@ -48,7 +48,7 @@ PAYLOAD_INTENTS = frozenset({
     "crisis_suicide", "crisis_violence", "crisis_child", "crisis_medical", "crisis_cold",
     "search_service", "inform", "more_results", "share_location",
     "faq_ivg_limit", "faq_ivg_free", "faq_ivg_minor", "faq_emergency_contraception", "faq_free_contraception",
-    "faq_sexuality_line", "faq_region_programme", "shelter_unreachable", "ask_animals", "remove_filters",
+    "faq_sexuality_line", "faq_region_programme", "faq_named", "shelter_unreachable", "ask_animals", "remove_filters",
 })
 PAYLOAD_ENTITIES = frozenset({"need", "place", "age", "public", "modality", "time", "lat", "lon"})
 PAYLOAD_PATTERN = re.compile(r"/([a-z_]{1,64})(\{.*\})?", re.DOTALL)
