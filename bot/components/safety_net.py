@@ -169,7 +169,8 @@ CRISIS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crisis_violence", (r"\b(reveillee?|reveille)\b.{0,50}\b(deshabillee?|nue|sans (ma|mes|mon) )|\bm (a|ont) (drogue\w*|mis (un truc|quelque chose) dans (mon|ma) verre)",)),
     ("crisis_violence", (r"\bsi\b.{0,60}\b(il|elle) (me|nous) (tue|tuera|tuerait)\b",)),
     ("crisis_violence", (r"\b(recu|recoit|recevoir|pris|prend|prendre) des coups\b",)),
-    ("crisis_violence", (r"\b(frappe|tape|bat|cogne|tabasse)\w* (une|la|sa) (femme|fille|dame|personne|copine|meuf)\b|\bcrie (au secours|a l aide)\b",)),
+    ("crisis_violence", (r"\b(frappe|tape|bat|cogne|tabasse)\w* (une|la|sa) (femme|fille|dame|personne|copine|meuf)\b|\b(crie|hurle|appelle) (au secours|a l aide)\b|"
+                         r"\b(il|elle) (casse|detruit|brise|defonce) tout\b",)),
     # Violence happening now to someone, or the aggressor at the door.
     ("crisis_violence", (r"\b(frappe|bat|tape|cogne|etrangle) (ma mere|mon pere|ma soeur|mon frere|ma femme|sa femme|ma copine)\b",)),
     ("crisis_violence", (r"\b(se fait|se font|en train de se faire) (frapper|tabasser|agresser|violer|battre)\b",)),

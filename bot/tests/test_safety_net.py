@@ -82,6 +82,8 @@ from components.safety_net import SafetyNet, crisis_in
         ("si je pars il me tuera", "crisis_violence"),
         ("ma soeur a pris des coups de son mari", "crisis_violence"),
         ("dans la rue un homme tabasse une femme", "crisis_violence"),
+        ("a cote une femme hurle au secours", "crisis_violence"),
+        ("il a bu et il casse tout dans la cuisine", "crisis_violence"),
     ],
 )
 def test_should_recognise_crisis_phrases(text, intent):
