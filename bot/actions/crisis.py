@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import fold
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError
 from actions.helplines import calls_payload
-from components.crisis_words import DOOR_UNOPENED, FIRE, LEANING_OUT
+from components.crisis_words import AFTER_IVG_OR_BIRTH, DOOR_UNOPENED, FIRE, LEANING_OUT
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ CRISES: dict[str, Crisis] = {
     ),
     "crisis_medical": Crisis(
         "Appelez le 15 (SAMU) ou le 112 tout de suite ; si vous ne pouvez pas parler, envoyez un SMS au 114. "
-        "Saignements abondants, fièvre ou forte douleur après une IVG ou un accouchement : c'est une urgence, "
-        "appelez sans attendre. Restez avec la personne et suivez les conseils du médecin au téléphone.",
+        "Restez avec la personne et suivez les conseils du médecin au téléphone.",
         ("15", "112", "114"),
         False,
     ),
@@ -133,9 +132,19 @@ def crisis_calls(intent: str, text: str) -> tuple[str, ...]:
     return calls
 
 
+# Said with the medical answer only when the message speaks of an IVG or a birth (not under a burn).
+AFTER_IVG_OR_BIRTH_LINE = (
+    "Saignements abondants, fièvre ou forte douleur après une IVG ou un accouchement : c'est une urgence, "
+    "appelez sans attendre."
+)
+
+
 def say_crisis(dispatcher: CollectingDispatcher, intent: str, text: str = "") -> None:
     situation = first_call(text)
-    answer = crisis_for(intent, text).text
+    crisis = crisis_for(intent, text)
+    answer = crisis.text
+    if crisis is CRISES["crisis_medical"] and re.search(AFTER_IVG_OR_BIRTH, folded_words(text)):
+        answer = f"{answer} {AFTER_IVG_OR_BIRTH_LINE}"
     dispatcher.utter_message(text=f"{situation.line} {answer}" if situation else answer)
     dispatcher.utter_message(json_message=calls_payload(crisis_calls(intent, text)))
 

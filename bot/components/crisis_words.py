@@ -11,3 +11,9 @@ FIRE = (r"\b(mis|mettre|met|mettent) le feu\b|\ben feu\b|\b(il y a|ya|y a) (un i
         r"\b(le feu|l incendie|un incendie) (a pris|prend|s est declare|se propage)\b")
 # Someone who has not opened their door for days.
 DOOR_UNOPENED = r"\b(n ouvre|ouvre) (plus|pas)( sa| la| leur)? porte\b.{0,40}\bdepuis\b"
+# Words that set a symptom in the context where it is an emergency: after an abortion or a birth.
+AFTER_IVG_OR_BIRTH = (
+    r"\b(l|d)?(ivg|avort\w*|accouch\w*)|\b(pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
+    r"naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
+    r"enceinte|grossesse|fausse couche)"
+)

@@ -23,18 +23,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.crisis_words import DOOR_UNOPENED, FIRE, LEANING_OUT
+from components.crisis_words import AFTER_IVG_OR_BIRTH, DOOR_UNOPENED, FIRE, LEANING_OUT
 
 CLASSIFIER_CRISIS_MIN = 0.6  # see classifier_crisis_stands
 FALLBACK_THRESHOLD = 0.45  # as the FallbackClassifier in config.yml
 MAX_CHARS = 20_000  # longer input is cut before matching (a 10 kB message is still checked)
 
-# Words that set a symptom in the context where it is an emergency: after an abortion or a birth.
-AFTER_IVG_OR_BIRTH = (
-    r"\b(l|d)?(ivg|avort\w*|accouch\w*)|\b(pilules? abortives?|cachets? (pour|d) (avort|ivg)|misoprostol|mifepristone|cytotec|"
-    r"naissance|post ?partum|cesarienne|(j ai eu|jai eu|g eu) (mon|ma|le|un) bebe|depuis (mon|le) bebe|"
-    r"enceinte|grossesse|fausse couche)"
-)
 SEVERE = (
     r"\b(a en pleurer|vois flou|voit flou|vision floue|tremble|beaucoup|enormement|abondant\w*|trop|plein de sang|caillots?|sans arret|s arrete pas|arrete pas|"
     r"une serviette (par|toutes les) heures?|vertiges?|tete qui tourne|la tete tourne|je vais tomber|malaise|"
