@@ -43,6 +43,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
+def fold_words(text: str) -> str:
+    """Folded, with every run of other characters one space: what the patterns of the actions read."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(text))
+
+
 def _has(values: list[str], words: tuple[str, ...]) -> bool:
     return any(word in value for value in values for word in words)
 
@@ -136,7 +141,7 @@ def asks_opening(tracker: Tracker, times: list[str]) -> bool:
         return True  # « là » alone is « right now »; in « la nuit » it is an article
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            text = re.sub(r"[^a-z0-9]+", " ", fold(event.get("text") or ""))
+            text = fold_words(event.get("text") or "")
             if any(t in text for t in times):
                 return bool(OPENING.search(text))
     return False
@@ -145,7 +150,7 @@ def asks_opening(tracker: Tracker, times: list[str]) -> bool:
 def said_in_conversation(tracker: Tracker, pattern: re.Pattern[str]) -> bool:
     """Whether a message of the person in this conversation (kept in memory only) matches the pattern."""
     return any(
-        event.get("event") == "user" and pattern.search(re.sub(r"[^a-z0-9]+", " ", fold(event.get("text") or "")))
+        event.get("event") == "user" and pattern.search(fold_words(event.get("text") or ""))
         for event in tracker.events
     )
 

@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import fold
+from actions.context import fold_words
 from actions.directory_client import DirectoryClient, DirectoryUnavailableError
 from actions.helplines import calls_payload
 from components.crisis_words import AFTER_IVG_OR_BIRTH, DOOR_UNOPENED, FIRE, LEANING_OUT
@@ -104,26 +104,22 @@ FIRST_CALLS: tuple[FirstCall, ...] = (
 )
 
 
-def folded_words(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(text))
-
-
 def crisis_for(intent: str, text: str) -> Crisis:
     """The answer for this crisis in this message: a minor hit at home gets the child's answer."""
-    folded = folded_words(text)
+    folded = fold_words(text)
     if intent == "crisis_violence" and MINOR.search(folded) and not NOW.search(folded):
         intent = "crisis_child"
     return CRISES.get(intent, CRISES["crisis_medical"])
 
 
 def first_call(text: str) -> FirstCall | None:
-    folded = folded_words(text)
+    folded = fold_words(text)
     return next((situation for situation in FIRST_CALLS if situation.pattern.search(folded)), None)
 
 
 def crisis_calls(intent: str, text: str) -> tuple[str, ...]:
     crisis = crisis_for(intent, text)
-    folded = folded_words(text)
+    folded = fold_words(text)
     calls = crisis.calls
     if crisis is CRISES["crisis_violence"] and LASTING.search(folded) and not NOW.search(folded):
         calls = ("3919", *(n for n in calls if n != "3919"))
@@ -143,7 +139,7 @@ def say_crisis(dispatcher: CollectingDispatcher, intent: str, text: str = "") ->
     situation = first_call(text)
     crisis = crisis_for(intent, text)
     answer = crisis.text
-    if crisis is CRISES["crisis_medical"] and re.search(AFTER_IVG_OR_BIRTH, folded_words(text)):
+    if crisis is CRISES["crisis_medical"] and re.search(AFTER_IVG_OR_BIRTH, fold_words(text)):
         answer = f"{answer} {AFTER_IVG_OR_BIRTH_LINE}"
     dispatcher.utter_message(text=f"{situation.line} {answer}" if situation else answer)
     dispatcher.utter_message(json_message=calls_payload(crisis_calls(intent, text)))

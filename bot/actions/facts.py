@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import fold, is_question, undo_question_conditions
+from actions.context import fold, fold_words, is_question, undo_question_conditions
 from actions.helplines import calls_payload
 from actions.lexicon import understood_from_lexicon
 from actions.orientation import SEXUAL_HEALTH
@@ -41,7 +41,7 @@ def load_facts() -> dict[str, dict[str, Any]]:
 
 
 def named_fact(intent: str, text: str) -> dict[str, Any] | None:
-    folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
+    folded = fold_words(text)
     for fact in load_facts().values():
         if fact["intent"] == intent and any(re.search(p, folded) for p in fact.get("names", [])):
             return fact
@@ -130,7 +130,7 @@ QUESTION_WORDS = re.compile(r"\b(combien|cb|cbien|quand|jusqu\w*|comment|cmt|pou
 
 
 def asks_something(text: str) -> bool:
-    return is_question(text) or bool(QUESTION_WORDS.search(re.sub(r"[^a-z0-9]+", " ", fold(text))))
+    return is_question(text) or bool(QUESTION_WORDS.search(fold_words(text)))
 
 
 async def named_search(tracker: Tracker) -> tuple[list[EventType], bool]:

@@ -14,7 +14,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.context import (
-    fold,
+    fold_words,
     is_question,
     previous_value,
     said_in_conversation,
@@ -90,7 +90,7 @@ def longer_name(span: str, whole: PlaceCandidate, best: PlaceCandidate) -> bool:
 
 
 def fold_place(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+    return fold_words(text).strip()
 
 
 # Words that introduce a place (« jsuis a noisy le grand », « vers gare du nord »): a name found in a long

@@ -124,19 +124,22 @@ PARTNER_VIOLENCE_CALLS = ("3919", "17")
 BED_TONIGHT = SHELTER | {"overnight_stop"}
 
 
+def with_violence_line(categories: list[str], violence: bool, items: list[str], extra: list[str]) -> list[str]:
+    """The violence line's items beside a branch's: first, unless a bed tonight (the 115) comes first."""
+    if not violence or set(categories) & VIOLENCE:
+        return items
+    extra = [x for x in extra if x not in items]
+    return [*items, *extra] if set(categories) & BED_TONIGHT else [*extra, *items]
+
+
 def safety_lines(categories: list[str], violence: bool = False) -> list[str]:
     lines = [b.before_results for b in branches_for(categories) if b.before_results]
-    if violence and not set(categories) & VIOLENCE:
-        return [*lines, PARTNER_VIOLENCE_LINE] if set(categories) & BED_TONIGHT else [PARTNER_VIOLENCE_LINE, *lines]
-    return lines
+    return with_violence_line(categories, violence, lines, [PARTNER_VIOLENCE_LINE])
 
 
 def safety_calls(categories: list[str], violence: bool = False) -> list[str]:
     calls = [n for b in branches_for(categories) if b.before_results for n in b.before_calls]
-    if violence and not set(categories) & VIOLENCE:
-        extra = [n for n in PARTNER_VIOLENCE_CALLS if n not in calls]
-        return [*calls, *extra] if set(categories) & BED_TONIGHT else [*extra, *calls]
-    return calls
+    return with_violence_line(categories, violence, calls, list(PARTNER_VIOLENCE_CALLS))
 
 
 def national_resource(categories: list[str]) -> str:
