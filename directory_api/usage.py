@@ -17,10 +17,12 @@ UPSERT transaction per batch, WAL mode, several server processes allowed). A fai
 for the next attempt and logs the error's type only. A process killed outright loses at most the
 tally of its last second; a normal stop writes it.
 
-Reading: `GET /usage` gives the hourly cells of a date range. A cell under 5 searches is shown as
-« < 5 » without its number, so that a rare need at a quiet hour in a small département cannot point to
-someone. No row or column totals are given: with them, subtracting the shown cells would reveal the
-hidden ones.
+Reading: `GET /usage` gives, for days that are over (yesterday and before, Paris time), one cell per
+need, département and day: the hours are added up first, and a cell under 5 searches is then shown as
+« < 5 » without its number. No row or column totals are given: with them, subtracting the shown cells
+would reveal the hidden ones. What it guarantees (docs/reliability.md): a person who pads a cell with
+their own searches learns at best, the next day, that some other search of that need happened in that
+département that day — never the hour, nor anything while it happens.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from directory_api.api.parameters import StructureFilters
+from directory_api.api.parameters import FIRST_DAY, LAST_DAY, StructureFilters
 from directory_api.api.schemas import ErrorResponse, QueryEcho
 from directory_api.geography.communes import CommuneIndex, in_idf_bbox
 from directory_api.geography.distance import haversine_km
@@ -57,7 +59,6 @@ UNKNOWN_DEPARTMENT = "inconnu"
 SUPPRESS_BELOW = 5
 SUPPRESSED_LABEL = "< 5"
 MAX_RANGE_DAYS = 31
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # also keeps date arithmetic in range
 # The writer writes at most once a second: waking it on every search cost a SQLite transaction per
 # search (8 ms of a 11 ms search, measured) and cut the API's throughput under load by two thirds.
 FLUSH_EVERY_S = 1.0
@@ -131,6 +132,8 @@ class UsageStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writers of other processes
             conn.execute(
@@ -170,6 +173,16 @@ class UsageStore:
                 (first_hour, end_hour),
             ).fetchall()
         return [(UsageKey(category, department, hour), count) for category, department, hour, count in rows]
+
+    def day_cells(self, first_day: date, last_day: date) -> list[tuple[str, str, str, int]]:
+        """(category, département, day, count) summed over the hours of each day, in day order."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                "SELECT category, department, substr(hour, 1, 10) AS day, SUM(count) FROM usage_counts"
+                " WHERE hour >= ? AND hour < ? GROUP BY day, category, department ORDER BY day, category, department",
+                (f"{first_day.isoformat()}T00", f"{(last_day + timedelta(days=1)).isoformat()}T00"),
+            ).fetchall()
+        return [(category, department, day, int(count)) for category, department, day, count in rows]
 
     def total(self) -> int:
         with closing(self._connect()) as conn:
@@ -263,7 +276,7 @@ class UsageCell(BaseModel):
         "« + » ; « aucune » sans besoin précisé ; « plusieurs » au-delà de trois besoins à la fois."
     )
     department: str = Field(description="Département d'Île-de-France (« 75 »…), ou « inconnu ».")
-    hour: str = Field(description="Heure de Paris, tronquée : « 2026-11-26T07 » pour 7 h à 7 h 59.")
+    day: date = Field(description="Jour (heure de Paris), toujours terminé.")
     count: int | None = Field(description="Nombre de recherches ; `null` quand il est inférieur à 5 (masqué).")
     count_label: str = Field(description="Le nombre en texte, ou « < 5 » quand il est masqué.")
 
@@ -272,15 +285,16 @@ class UsageStats(BaseModel):
     since: date = Field(description="Premier jour compté (heure de Paris).")
     until: date = Field(description="Dernier jour compté (inclus).")
     threshold: int = Field(description="Seuil de masquage : une case en dessous n'est pas chiffrée.")
-    cells: list[UsageCell] = Field(description="Une case par besoin, département et heure ayant eu des recherches.")
+    cells: list[UsageCell] = Field(description="Une case par besoin, département et jour ayant eu des recherches.")
     hidden_cells: int = Field(description="Nombre de cases masquées (« < 5 »).")
     note: str = Field(description="Ce que ces compteurs contiennent, et ce qu'ils ne contiennent pas.")
 
 
 NOTE = (
-    "Compteurs agrégés : une recherche ajoute 1 à la case (besoin, département, heure). Aucun texte "
-    "tapé, aucune position, adresse IP, navigateur ni identifiant n'est conservé. Une case de moins de "
-    "5 recherches est affichée « < 5 », et aucun total n'est donné, pour que rien ne désigne une personne."
+    "Compteurs agrégés : une recherche ajoute 1 à la case (besoin, département, heure) ; seules les "
+    "journées terminées sont publiées, par jour. Aucun texte tapé, aucune position, adresse IP, navigateur "
+    "ni identifiant n'est conservé. Une case de moins de 5 recherches dans la journée est affichée « < 5 », "
+    "et aucun total n'est donné, pour que rien ne désigne une personne."
 )
 
 
@@ -305,38 +319,40 @@ def usage_stats(
         date | None, Query(description="Premier jour (AAAA-MM-JJ, heure de Paris) ; par défaut 6 jours avant `until`.")
     ] = None,
     until: Annotated[
-        date | None, Query(description="Dernier jour inclus (AAAA-MM-JJ) ; par défaut aujourd'hui.")
+        date | None, Query(description="Dernier jour inclus (AAAA-MM-JJ), au plus tard hier ; par défaut hier.")
     ] = None,
 ) -> UsageStats:
-    """Nombre de recherches par besoin, département et heure, sur au plus 31 jours.
+    """Nombre de recherches par besoin, département et jour, sur au plus 31 jours terminés.
 
     Seuls des compteurs agrégés existent : ni texte de recherche, ni position, ni adresse IP, ni
-    navigateur, ni identifiant. Une case de moins de 5 recherches est masquée (« < 5 ») et aucun total
-    n'est donné (il permettrait de retrouver les cases masquées par soustraction)."""
+    navigateur, ni identifiant. Seules les journées terminées sont publiées (jusqu'à hier), par jour :
+    on ne peut pas suivre les recherches pendant qu'elles ont lieu. Une case de moins de 5 recherches
+    dans la journée est masquée (« < 5 ») et aucun total n'est donné (il permettrait de retrouver les
+    cases masquées par soustraction)."""
     recorder: UsageRecorder | None = getattr(request.app.state, "usage", None)
     if recorder is None:
         raise HTTPException(status_code=404, detail="Statistiques d'usage désactivées sur ce serveur.")
     for name, value in (("since", since), ("until", until)):
         if value is not None and not FIRST_DAY <= value <= LAST_DAY:
-            raise _invalid(name, "date hors de la plage permise (années 2000 à 2999)")
-    until = until or datetime.now(PARIS).date()
+            raise _invalid(name, f"date hors de la plage permise (années {FIRST_DAY.year} à {LAST_DAY.year})")
+    yesterday = datetime.now(PARIS).date() - timedelta(days=1)
+    if until is not None and until > yesterday:
+        raise _invalid("until", "seules les journées terminées sont publiées : au plus tard hier")
+    until = until or yesterday
     since = since or until - timedelta(days=6)
     if since > until:
         raise _invalid("since", "since doit précéder until (ou lui être égale)")
     if (until - since).days >= MAX_RANGE_DAYS:
         raise _invalid("since", f"au plus {MAX_RANGE_DAYS} jours à la fois")
-    recorder.flush()  # this process's latest searches; the other processes write theirs within a second
     cells = [
         UsageCell(
-            category=key.category,
-            department=key.department,
-            hour=key.hour,
+            category=category,
+            department=department,
+            day=date.fromisoformat(day),
             count=count if count >= SUPPRESS_BELOW else None,
             count_label=str(count) if count >= SUPPRESS_BELOW else SUPPRESSED_LABEL,
         )
-        for key, count in recorder.store.cells(
-            f"{since.isoformat()}T00", f"{(until + timedelta(days=1)).isoformat()}T00"
-        )
+        for category, department, day, count in recorder.store.day_cells(since, until)
     ]
     return UsageStats(
         since=since,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from directory_api.api.schemas import QueryEcho
 from directory_api.geography.gazetteer import Place, PlaceKind
 from directory_api.settings import REPO_ROOT, Settings
 from directory_api.usage import (
+    PARIS,
     DepartmentLocator,
     UsageKey,
     UsageRecorder,
@@ -195,12 +196,12 @@ def test_should_store_no_text_position_address_or_browser(api, tmp_path: Path):
 
 def test_should_hide_cells_under_five_and_give_no_total(api, tmp_path: Path):
     client = api()
-    today = datetime.now(UTC).date()
-    hour = f"{today.isoformat()}T10"
+    day = datetime.now(PARIS).date() - timedelta(days=1)
+    hour = f"{day.isoformat()}T10"
     UsageStore(tmp_path / "usage.sqlite").add(
         {UsageKey("shower", "75", hour): 4, UsageKey("food", "93", hour): 5, UsageKey("abortion", "77", hour): 1}
     )
-    answer = client.get("/usage", params={"since": today.isoformat(), "until": today.isoformat()})
+    answer = client.get("/usage", params={"since": day.isoformat(), "until": day.isoformat()})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     shown = {(c["category"], c["department"]): (c["count"], c["count_label"]) for c in body["cells"]}
@@ -210,11 +211,31 @@ def test_should_hide_cells_under_five_and_give_no_total(api, tmp_path: Path):
     assert "< 5" in body["note"]
 
 
+def test_should_publish_closed_days_only_summed_over_their_hours_before_hiding(api, tmp_path: Path):
+    client = api()
+    today = datetime.now(PARIS).date()
+    yesterday = today - timedelta(days=1)
+    UsageStore(tmp_path / "usage.sqlite").add({
+        UsageKey("addictions", "77", f"{yesterday.isoformat()}T09"): 3,
+        UsageKey("addictions", "77", f"{yesterday.isoformat()}T21"): 3,  # 3 + 3: shown as 6 for the day
+        UsageKey("shower", "75", f"{today.isoformat()}T08"): 40,  # today: not published yet
+    })  # fmt: skip
+    body = client.get("/usage").json()
+    assert [(c["category"], c["department"], c["day"], c["count"]) for c in body["cells"]] == [
+        ("addictions", "77", yesterday.isoformat(), 6)
+    ]
+    refused = client.get("/usage", params={"until": today.isoformat()})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "until", "message": "seules les journées terminées sont publiées : au plus tard hier"}
+    ]
+
+
 def test_should_refuse_bad_dates_naming_the_field_in_french(api):
     client = api()
     for params, field in (
-        ({"since": "2026-12-01", "until": "2026-11-01"}, "since"),
-        ({"since": "2026-01-01", "until": "2026-03-01"}, "since"),
+        ({"since": "2025-12-01", "until": "2025-11-01"}, "since"),
+        ({"since": "2025-01-01", "until": "2025-03-01"}, "since"),
         ({"until": "9999-12-31"}, "until"),
         ({"since": "hier"}, "since"),
     ):

@@ -30,6 +30,7 @@ _MESSAGES = {
     "enum": "valeur non autorisée",
     "extra_forbidden": "paramètre inconnu",
     "finite_number": "nombre fini attendu",
+    "too_long": "au plus {max_length} valeurs",
 }
 
 
@@ -43,7 +44,7 @@ def _allowed(error: dict[str, Any], field: str) -> list[str] | None:
     expected = ctx.get("expected")
     if expected:
         return [v.strip(" '\"") for v in str(expected).replace(" or ", ",").split(",") if v.strip(" '\"")]
-    if field == "category":
+    if field == "category" and error.get("type") == "value_error":
         return list(get_taxonomy().categories)
     return None
 

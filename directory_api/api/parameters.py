@@ -6,16 +6,20 @@ model validator, not in the routes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from directory_api.models import Gender
 from directory_api.taxonomy import check_category_id
 
 MAX_PAGE_SIZE = 100
 MAX_EXPORT = 5000
+# Dates a person can mean: beyond, date arithmetic (time zones, weekdays) overflows into a server error.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+# More categories than the taxonomy has is never a real search, only work for the server.
+MAX_CATEGORIES = 20
 
 CategoryParam = Annotated[str, AfterValidator(check_category_id)]
 
@@ -31,6 +35,7 @@ class StructureFilters(BaseModel):
     )
     category: list[CategoryParam] = Field(
         default_factory=list,
+        max_length=MAX_CATEGORIES,
         description="Identifiant de catégorie (voir `/categories`), répétable. "
         "Une catégorie parente inclut toutes ses sous-catégories.",
     )
@@ -89,6 +94,13 @@ class StructureFilters(BaseModel):
     department: Literal["75", "77", "78", "91", "92", "93", "94", "95"] | None = Field(
         default=None, description="Département d'Île-de-France."
     )
+
+    @field_validator("open_at")
+    @classmethod
+    def _plausible_date(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not FIRST_DAY <= value.date() <= LAST_DAY:
+            raise ValueError(f"date hors de la plage permise (années {FIRST_DAY.year} à {LAST_DAY.year})")
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> StructureFilters:

@@ -12,6 +12,7 @@ atomically once every document is in, so a failed import never leaves the API wi
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from tqdm import tqdm
 
 from directory_api.geography.distance import haversine_km
-from directory_api.models import OpeningHours, Structure
+from directory_api.models import WEEKDAYS, HolidayPolicy, OpeningHours, Structure
 from directory_api.opening import PARIS, is_public_holiday, opening_at
 from directory_api.search.backend import (
     NAME_ALTERNATIVE_MAX,
@@ -33,7 +34,7 @@ from directory_api.search.backend import (
     SearchResult,
     facet_counts,
 )
-from directory_api.search.columns import MINUTES_PER_WEEK, weekly_intervals
+from directory_api.search.columns import MINUTES_PER_DAY, MINUTES_PER_WEEK, weekly_intervals
 from directory_api.search.documents import build_document
 from directory_api.taxonomy import Taxonomy, get_taxonomy
 
@@ -44,6 +45,17 @@ INDEXING_TIMEOUT_S = 300.0
 MAX_RESULT_WINDOW = 110_000  # page ≤ 1000 × size ≤ 100, with room
 FUZZINESS = "AUTO:5,100"  # one edit from five letters, as `text.fuzzy_allowed`
 TEXT_FIELDS = ["name_text^4", "body_text"]
+# Words of a long text whose name counts are asked (one `msearch`): a name has few words, and a text of
+# 60 words sent 60 counts, one after the other. See `_with_name_alternative` for why results stay exact.
+NAME_WORDS_COUNTED = 8
+# Places whose opening is checked one by one in Python (closures, validity dates, holiday edge cases).
+# Beyond this, the rest are « hours unknown », never « open » (see `_open_filter`).
+EXACT_CHECK_MAX = 1000
+# `day_slots`: a slot as minutes from the midnight of the day it starts on (< 2 days), shifted by its
+# weekday × DAY_SPAN, so that one term says both « contains this minute » and « started on that day ».
+DAY_SPAN = 2 * MINUTES_PER_DAY
+
+logger = logging.getLogger(__name__)
 
 INDEX_SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
@@ -78,6 +90,9 @@ MAPPINGS: dict[str, Any] = {
         },
         "open_minutes": {"type": "integer_range"},  # weekly slots, minutes from Monday 00:00 (Paris)
         "hours_rules": {"type": "boolean"},  # closures or validity dates: checked exactly in Python
+        "holiday_minutes": {"type": "integer_range"},  # weekly slots that hold on public holidays too
+        "day_slots": {"type": "integer_range"},  # slots lost on a public holiday, by start day (DAY_SPAN)
+        "holiday_exact": {"type": "boolean"},  # on and after a public holiday: checked exactly in Python
         "has_hours": {"type": "boolean"},  # hours known (else the opening condition is « unknown »)
         "hours": {"type": "keyword", "index": False, "doc_values": False},
         "structure": {"type": "object", "enabled": False},
@@ -100,6 +115,51 @@ def _hours_list(structure: Structure) -> list[OpeningHours]:
     if structure.hours is not None:
         return [structure.hours]
     return [s.hours for s in structure.services if s.hours is not None]
+
+
+def _slots_by_start_day(hours: OpeningHours) -> list[tuple[int, int, int]]:
+    """(weekday, start, end): minutes from the midnight of the day the slot starts on, as
+    `opening._intervals` builds them (always open: one slot per day; past midnight: end > one day)."""
+    if hours.always_open:
+        return [(day, 0, MINUTES_PER_DAY) for day in range(7)]
+    slots = []
+    for index, day in enumerate(WEEKDAYS):
+        for slot in hours.weekly.get(day, []):
+            start, end = slot.start.hour * 60 + slot.start.minute, slot.end.hour * 60 + slot.end.minute
+            slots.append((index, start, end + MINUTES_PER_DAY if end <= start else end))
+    return slots
+
+
+def _holiday_fields(hours_list: list[OpeningHours]) -> dict[str, Any]:
+    """What `opening_at` does on and after a public holiday, as indexed fields (see `_open_filter`).
+
+    Without closures or validity dates, a holiday only changes the slots that start on it: they hold
+    (policy « open », or always open with no policy), or they are lost (« closed », or « unknown »:
+    never « open » either way); a slot started the day before is decided by that day. Checked exactly
+    instead (`holiday_exact`): closures or validity dates, and « unknown » hours where a slot from the
+    day before overlaps the next day's (there the first one decides, see `opening_at`)."""
+    holding: list[dict[str, int]] = []
+    by_day: list[dict[str, int]] = []
+    exact = False
+    for hours in hours_list:
+        if hours.closures or hours.valid_from or hours.valid_until:
+            exact = True
+        elif hours.public_holidays == HolidayPolicy.open or (hours.always_open and hours.public_holidays == HolidayPolicy.unknown):
+            holding.extend({"gte": start, "lt": end} for start, end in weekly_intervals(hours))
+        else:
+            slots = _slots_by_start_day(hours)
+            after_midnight: dict[int, int] = {}  # weekday → minute the previous day's last slot ends
+            for day, _, end in slots:
+                if end > MINUTES_PER_DAY:
+                    next_day = (day + 1) % 7
+                    after_midnight[next_day] = max(after_midnight.get(next_day, 0), end - MINUTES_PER_DAY)
+            if hours.public_holidays == HolidayPolicy.unknown and any(
+                start < after_midnight.get(day, 0) for day, start, _ in slots
+            ):
+                exact = True
+            else:
+                by_day.extend({"gte": day * DAY_SPAN + start, "lt": day * DAY_SPAN + end} for day, start, end in slots)
+    return {"holiday_minutes": holding, "day_slots": by_day, "holiday_exact": exact}
 
 
 def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
@@ -129,6 +189,7 @@ def to_document(structure: Structure, taxonomy: Taxonomy) -> dict[str, Any]:
         "services": services,
         "open_minutes": [{"gte": start, "lt": end} for h in hours for start, end in weekly_intervals(h)],
         "hours_rules": any(h.closures or h.valid_from or h.valid_until for h in hours),
+        **_holiday_fields(hours),
         "has_hours": bool(hours),
         "hours": json.dumps([h.model_dump(mode="json") for h in hours]) if hours else None,
         "structure": structure.model_dump(mode="json", exclude_none=True),
@@ -344,14 +405,42 @@ class ElasticsearchBackend(SearchBackend):
     def vocabulary(self) -> set[str]:
         return set()  # typos are handled by Elasticsearch's fuzziness
 
+    def _counts(self, queries: list[dict[str, Any]]) -> list[int]:
+        """How many places each query matches, in one `msearch` request."""
+        searches: list[dict[str, Any]] = []
+        for clause in queries:
+            searches.extend(({}, {"size": 0, "track_total_hits": True, "query": clause}))
+        response = self._call(self.client.msearch, index=self.alias, searches=searches)
+        counts = []
+        for item in response["responses"]:
+            if "error" in item:
+                status = int(item.get("status", 500))
+                message = f"comptage refusé par Elasticsearch ({status}) : {json.dumps(item['error'])[:300]}"
+                raise EngineUnavailableError(message) if status >= 500 or status == 429 else RuntimeError(message)
+            counts.append(int(item["hits"]["total"]["value"]))
+        return counts
+
     def _with_name_alternative(self, query: SearchQuery) -> SearchQuery:
-        """Keep the name alternative only for rare words (see NAME_ALTERNATIVE_MAX), as the embedded engine."""
+        """Keep the name alternative only for rare words (see NAME_ALTERNATIVE_MAX), as the embedded engine.
+
+        The embedded engine takes the rarest of every word; here only the first NAME_WORDS_COUNTED are
+        counted, with the same outcome: a rarest of 0 drops it (as there); a rarest ≤ the maximum keeps
+        it (a later word in no name makes the name clause match nothing: the same results as dropping
+        it). With more words, the count of places named by every word decides the rest: none, or more
+        than the maximum, drops it; otherwise (a real name holds all the words, so they are few) a
+        second request counts the remaining words. Never more than two requests."""
         if not (query.name_tokens and query.text_categories):
             return query
-        rarest = min(
-            self._call(self.client.count, index=self.alias, query={"terms": {"name_text": variants}})["count"]
-            for variants in query.name_tokens
-        )
+        counted, rest = query.name_tokens[:NAME_WORDS_COUNTED], query.name_tokens[NAME_WORDS_COUNTED:]
+        counts = self._counts([
+            *({"terms": {"name_text": variants}} for variants in counted),
+            *([name_clause(query)] if rest else []),
+        ])
+        rarest = min(counts[: len(counted)])
+        if rest and rarest > NAME_ALTERNATIVE_MAX:
+            named = counts[-1]
+            if 0 < named <= NAME_ALTERNATIVE_MAX:
+                rarest = min(rarest, *self._counts([{"terms": {"name_text": variants}} for variants in rest]))
         if rarest == 0 or rarest > NAME_ALTERNATIVE_MAX:
             return query.model_copy(update={"name_tokens": []})
         return query
@@ -433,43 +522,71 @@ class ElasticsearchBackend(SearchBackend):
         not known to fail any and not known to meet them all (the embedded engine's two masks)."""
         known = filter_clauses(query)
         if query.open_at is not None:
-            known.append(self._open_filter(query, known))
+            known.append(self._open_filter(query, known)[0])  # places left unchecked are not « open »
         if query.condition_match == "known":
             return known
         possible = filter_clauses(query, strict=False)
         if query.open_at is not None:
             hours_unknown = {"bool": {"must_not": {"term": {"has_hours": True}}}}
-            possible.append(_either(self._open_filter(query, possible), hours_unknown))
+            opened, unchecked = self._open_filter(query, possible)
+            possible.append(_either(opened, hours_unknown, *([unchecked] if unchecked else [])))
         return [*possible, {"bool": {"must_not": {"bool": {"filter": known}}}}]
 
-    def _open_filter(self, query: SearchQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
-        """Open at `open_at`: weekly slots are an `integer_range` term query; places with closures or
-        validity dates, and every place on (or the day after) a public holiday, are checked exactly."""
+    def _open_filter(self, query: SearchQuery, filters: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """(open at `open_at`, places left unchecked or None), as queries.
+
+        Weekly slots are an `integer_range` term query. On (or the day after) a public holiday, the slots
+        that hold (`holiday_minutes`) and those started on a day that is not a holiday (`day_slots`) say
+        it, as the embedded engine's exact check would. Only places that need `opening_at` (closures,
+        validity dates; on holidays `holiday_exact`) are fetched and checked in Python, at most
+        EXACT_CHECK_MAX of them, by id: the others are left unchecked, « hours unknown » and not open.
+        """
         assert query.open_at is not None
         local = query.open_at.astimezone(PARIS)
-        minute = (local.weekday() * 24 * 60 + local.hour * 60 + local.minute) % MINUTES_PER_WEEK
+        today, yesterday = local.date(), local.date() - timedelta(days=1)
+        day_minute = local.hour * 60 + local.minute
+        minute = (local.weekday() * MINUTES_PER_DAY + day_minute) % MINUTES_PER_WEEK
         weekly_open = {"term": {"open_minutes": minute}}
-        holiday = is_public_holiday(local.date()) or is_public_holiday(local.date() - timedelta(days=1))
-        rules = [] if holiday else [{"term": {"hours_rules": True}}]
+        if is_public_holiday(today) or is_public_holiday(yesterday):
+            exact_field = "holiday_exact"
+            answered: list[dict[str, Any]] = [{"term": {"holiday_minutes": minute}}]
+            if not is_public_holiday(yesterday):  # a slot started yesterday and still running
+                answered.append({"term": {"day_slots": yesterday.weekday() * DAY_SPAN + MINUTES_PER_DAY + day_minute}})
+            if not is_public_holiday(today):
+                answered.append({"term": {"day_slots": today.weekday() * DAY_SPAN + day_minute}})
+        else:
+            exact_field = "hours_rules"
+            answered = [{"bool": {"must_not": {"term": {exact_field: True}}}}]
+        to_check_query = [weekly_open, {"term": {exact_field: True}}]
         to_check = self._call(
             self.client.search,
             index=self.alias,
-            query={"bool": {"filter": [*filters, weekly_open, *rules]}},
-            size=MAX_RESULT_WINDOW,  # places with closures or validity dates are few, except on holidays
+            query={"bool": {"filter": [*filters, *to_check_query]}},
+            size=EXACT_CHECK_MAX,
+            track_total_hits=True,
             source_includes=["hours"],
             sort=[{"id": "asc"}],
         )
+        hits = to_check["hits"]["hits"]
         really_open = [
             hit["_id"]
-            for hit in to_check["hits"]["hits"]
+            for hit in hits
             if any(
                 opening_at(OpeningHours.model_validate(h), query.open_at).status == "open"
                 for h in json.loads(hit["_source"]["hours"])
             )
         ]
-        if holiday:
-            return {"ids": {"values": really_open}}
-        return {"bool": {"filter": [weekly_open], "should": [{"bool": {"must_not": {"term": {"hours_rules": True}}}}, {"ids": {"values": really_open}}], "minimum_should_match": 1}}
+        opened = {"bool": {"filter": [weekly_open], "should": [*answered, {"ids": {"values": really_open}}], "minimum_should_match": 1}}
+        unchecked = None
+        if to_check["hits"]["total"]["value"] > len(hits):
+            # Too many to check one by one: the rest (by id) count as « hours unknown », never « open ».
+            logger.warning(
+                "open_at %s: %d places to check exactly, %d checked, the others are « hours unknown »",
+                local.isoformat(), to_check["hits"]["total"]["value"], len(hits),
+            )
+            after = [{"range": {"id": {"gt": hits[-1]["sort"][0]}}}] if hits else []
+            unchecked = {"bool": {"filter": [*to_check_query, *after]}}
+        return opened, unchecked
 
     @staticmethod
     def _facets(aggregations: dict[str, Any]) -> dict[str, dict[str, int]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from directory_api.importer import read_structures
 from directory_api.search.backend import SearchBackend
 
-INDEX_FORMAT = "6"  # bump when documents.py, merge.py, text.py, the mappings or the SQLite schema change
+INDEX_FORMAT = "7"  # bump when documents.py, merge.py, text.py, the mappings or the SQLite schema change
 
 
 def data_fingerprint(data_dir: Path) -> str:
