@@ -23,9 +23,15 @@ COPY directory_api ./directory_api
 COPY --from=web-assets /web/node_modules/leaflet/dist/leaflet.js /web/node_modules/leaflet/dist/leaflet.css /web/node_modules/leaflet/LICENSE ./directory_api/web/static/vendor/leaflet/
 COPY --from=web-assets /web/node_modules/leaflet/dist/images ./directory_api/web/static/vendor/leaflet/images
 COPY data ./data
+# The embedded index out of var/: built here by root, read-only for the server's user.
+ENV INDEX_PATH=/app/index/directory.sqlite
 RUN uv sync --frozen --no-dev && directory build-index
 
-RUN useradd --system --uid 10001 directory && mkdir -p /app/var/reports && chown -R directory /app/var
+# Code, environment, data and index stay root's, read-only for the server's user; it owns var/ only
+# (reports, usage counters, its secret), not recursively. o-w: whatever the checkout's modes were.
+RUN useradd --system --uid 10001 directory \
+    && mkdir -p /app/var/reports && chown directory /app/var /app/var/reports \
+    && find /app -xdev ! -type l -perm -o+w -exec chmod o-w {} +
 USER directory
 EXPOSE 8000
 CMD ["directory", "serve", "--host", "0.0.0.0", "--port", "8000"]

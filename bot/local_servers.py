@@ -5,6 +5,7 @@ tests, a Redis server (no persistence) and Rasa servers sharing it (endpoints.sc
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,9 @@ REPO = BOT_DIR.parent
 MODEL = BOT_DIR / "models" / "assistant.tar.gz"
 DIRECTORY_CLI = REPO / ".venv" / "bin" / "directory"
 DEFAULT_ACTIONS_URL = "http://127.0.0.1:5055/webhook"  # as named in endpoints.yml
+# The directory's key, shared by the API and the actions these servers run (and the in-process actions
+# of the tests): the assistant's searches are not limited per client, as in a deployment.
+os.environ.setdefault("DIRECTORY_API_TOKEN", secrets.token_urlsafe(32))
 RASA_START_TIMEOUT_S = 240  # loading TensorFlow and the model takes 60 to 100 s on 2 cores
 
 
@@ -121,8 +125,8 @@ def start_rasa_server(actions_url: str, logs: Path, model: Path = MODEL, *, name
 
 
 class RedisServer:
-    """Debian's redis-server on a free loopback port: no persistence (nothing written to disk), no
-    configuration file; stopped with the tests."""
+    """Debian's redis-server on a free loopback port, with a password as deployed (docker-compose.yml): no
+    persistence (nothing written to disk), no configuration file; stopped with the tests."""
 
     def __init__(self, logs: Path, timeout_s: float = 20) -> None:
         import redis  # in bot/.venv (a Rasa dependency)
@@ -131,14 +135,15 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server missing: `make tools` installs it (Debian package redis-server)")
         self.host, self.port = "127.0.0.1", free_port()
+        self.password = secrets.token_urlsafe(24)
         self.log = logs / "redis.log"
         self._file = self.log.open("wb")
         self.process = subprocess.Popen(
             [binary, "--bind", self.host, "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(logs), "--protected-mode", "yes"],
+             "--dir", str(logs), "--protected-mode", "yes", "--requirepass", self.password],
             stdout=self._file, stderr=subprocess.STDOUT,
         )
-        self.client = redis.Redis(host=self.host, port=self.port, decode_responses=True)
+        self.client = redis.Redis(host=self.host, port=self.port, password=self.password, decode_responses=True)
         deadline = time.monotonic() + timeout_s
         while True:
             try:

@@ -62,6 +62,7 @@ def store(redis_server, domain) -> Iterator[RedactingRedisTrackerStore]:
     """The store as endpoints.scale.yml builds it (values as text, as read from the environment), on a
     database of its own, emptied after each test."""
     store = RedactingRedisTrackerStore(domain, host=redis_server.host, port=str(redis_server.port), db="5",
+                                       password=redis_server.password,
                                        key_prefix="unit", record_exp=str(RECORD_EXP_S))
     yield store
     store.red.flushdb()
@@ -75,7 +76,7 @@ def scale_logs(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def rasa_pair(redis_server, action_server, scale_logs) -> Iterator[tuple[Server, Server]]:
     """Two Rasa servers with endpoints.scale.yml, started side by side (60 to 190 s each here)."""
-    env = {"REDIS_HOST": redis_server.host, "REDIS_PORT": str(redis_server.port),
+    env = {"REDIS_HOST": redis_server.host, "REDIS_PORT": str(redis_server.port), "REDIS_PASSWORD": redis_server.password,
            "ACTION_ENDPOINT_URL": action_server.url + "/webhook"}
     servers: list[Server] = []
     try:
@@ -132,7 +133,7 @@ def redis_dump(redis_server: RedisServer) -> dict[tuple[int, str], str]:
     databases = int(redis_server.client.config_get("databases")["databases"])
     dump: dict[tuple[int, str], str] = {}
     for db in range(databases):
-        client = redis.Redis(host=redis_server.host, port=redis_server.port, db=db, decode_responses=True)
+        client = redis.Redis(host=redis_server.host, port=redis_server.port, db=db, password=redis_server.password, decode_responses=True)
         for key in client.scan_iter(count=1000):
             kind = client.type(key)
             if kind == "string":
