@@ -46,6 +46,8 @@ $(WEB_VENDOR)/.built: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(WEB_VENDOR) && mkdir -p $(WEB_VENDOR)/leaflet
 	cp -r web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE $(WEB_VENDOR)/leaflet/
+	mkdir -p $(WEB_VENDOR)/swagger-ui  # /docs, only with API_DOCS=true
+	cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js web/node_modules/swagger-ui-dist/swagger-ui.css web/node_modules/swagger-ui-dist/LICENSE $(WEB_VENDOR)/swagger-ui/
 	@touch $@
 
 web-assets: $(WEB_VENDOR)/.built

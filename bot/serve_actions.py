@@ -7,6 +7,8 @@ import os
 
 from rasa_sdk.endpoint import create_app
 
+from channels import log_privacy  # noqa: F401 — no conversation id in the logs
+
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("ACTIONS_LOG_LEVEL", "WARNING"))

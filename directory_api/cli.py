@@ -154,7 +154,13 @@ def serve(
         built = build_if_needed(settings.make_backend(), settings.data_dir)
         typer.echo("index construit" if built else "index à jour")
     # access_log off: URLs carry what people search for (needs, places); we log no query text.
-    options = {"host": host or settings.host, "port": port or settings.port, "access_log": False}
+    # X-Forwarded-For is believed only from the proxies named in FORWARDED_ALLOW_IPS (none by default;
+    # uvicorn alone would trust 127.0.0.1), so that nobody can choose the address they are counted under.
+    trusted = settings.forwarded_allow_ips.strip()
+    options = {
+        "host": host or settings.host, "port": port or settings.port, "access_log": False,
+        "proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or "",
+    }
     workers = workers or settings.web_concurrency
     if workers > 1:  # each process loads its own settings from the environment
         uvicorn.run("directory_api.api.app:create_app", factory=True, workers=workers, **options)

@@ -47,14 +47,37 @@ class Settings(BaseSettings):
     reports_path: Path = REPO_ROOT / "var" / "reports.sqlite"
     reports_rate_limit: int = Field(5, ge=1)
     reports_rate_window_s: int = Field(600, ge=1)
+    # Reports are deleted this many days after they arrive (the review has long been done by then).
+    reports_retention_days: int = Field(180, ge=1)
     # Bearer token of `GET /reports` (the review list); without one, the list does not exist (404).
-    reports_review_token: SecretStr | None = None
+    # At least 32 characters: it guards what people typed, contacts included.
+    reports_review_token: SecretStr | None = Field(None, min_length=32)
     # Usage counters (`GET /usage`): searches per need, département and hour only, in this SQLite file
     # shared by the server processes (directory_api/usage.py says what is never kept).
     usage_enabled: bool = True
     usage_path: Path = REPO_ROOT / "var" / "usage.sqlite"
 
-    @field_validator("elasticsearch_api_key", "reports_review_token", mode="before")
+    # Protection (api/protection.py). The reverse proxies whose X-Forwarded-For is believed (addresses,
+    # comma-separated, or « * »); none by default, so that nobody can choose the address they are counted under.
+    forwarded_allow_ips: str = ""
+    rate_limits_enabled: bool = True
+    # Where the per-client counts live: None for a SQLite file beside the reports (the processes of one
+    # machine), or a redis:// URL shared by several machines.
+    rate_limit_storage: str | None = Field(None, pattern=r"^(redis|rediss|sqlite)://")
+    # The directory's key for the assistant's action server (header X-Directory-Token): it searches for
+    # everybody talking to the assistant, so it is not limited per client.
+    directory_api_token: SecretStr | None = Field(None, min_length=32)
+    # Signs the chat cookie and keys client hashes (server_secret.py); drawn into `secret_path` if unset.
+    secret_key: SecretStr | None = Field(None, min_length=32)
+    secret_path: Path = REPO_ROOT / "var" / "secret.key"
+    # /docs and /redoc (Swagger UI, ReDoc): off unless asked; the OpenAPI document stays at /openapi.json.
+    api_docs: bool = False
+
+    @property
+    def rate_limit_storage_url(self) -> str:
+        return self.rate_limit_storage or f"sqlite:///{self.reports_path.parent / 'limits.sqlite'}"
+
+    @field_validator("elasticsearch_api_key", "reports_review_token", "directory_api_token", "secret_key", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -7,6 +7,8 @@ HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}" WORKERS="${WORKERS:-2}"
 RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT=5055  # the port bot/endpoints.yml names
 export RASA_TELEMETRY_ENABLED=false
 trap 'trap - EXIT; kill 0' EXIT INT TERM
+# The directory's key for the assistant's action server (not limited per client): drawn at each start.
+export DIRECTORY_API_TOKEN="${DIRECTORY_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 
 .venv/bin/directory serve --ensure-index --host "$HOST" --port "$PORT" --workers "$WORKERS" &
 (cd bot && DIRECTORY_API_URL="http://$HOST:$PORT" ACTIONS_PORT="$ACTIONS_PORT" exec .venv/bin/python serve_actions.py) &

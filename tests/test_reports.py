@@ -15,7 +15,7 @@ from directory_api.models import Provenance, Service, Structure
 from directory_api.search.embedded import EmbeddedBackend
 from directory_api.settings import Settings
 
-TOKEN = "jeton-de-relecture-de-test"
+TOKEN = "jeton-de-relecture-de-test-assez-long-0123"
 PLACE = "test-douche-1"
 
 
@@ -209,30 +209,30 @@ def test_should_refuse_a_body_that_is_not_json_in_french(make_client):
 
 
 # -- the rate limit, shared by the server processes -------------------------------------------------
-def test_should_share_the_rate_limit_between_processes_through_the_file(tmp_path: Path):
-    """Two limiters on one file, as two server processes: one count, one salt."""
-    from directory_api.web.reports import RateLimiter
+def _limiters(tmp_path: Path, rate: str, count: int = 2):
+    from directory_api.api.protection import ClientLimiter
 
-    first, second = (RateLimiter(tmp_path / "reports.sqlite", limit=3, window_s=600) for _ in range(2))
-    assert first._salt == second._salt  # drawn once, found by the other process
-    assert [first.hit("198.51.100.7"), second.hit("198.51.100.7"), first.hit("198.51.100.7")] == [None] * 3
-    wait = second.hit("198.51.100.7")
+    url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
+    return [ClientLimiter(url, b"s" * 32, {"report": rate}) for _ in range(count)]
+
+
+def test_should_share_the_rate_limit_between_processes_through_the_file(tmp_path: Path):
+    """Two limiters on one file, as two server processes: one count."""
+    first, second = _limiters(tmp_path, "3/600 seconds")
+    assert [first.hit("report", "198.51.100.7"), second.hit("report", "198.51.100.7"), first.hit("report", "198.51.100.7")] == [None] * 3  # fmt: skip
+    wait = second.hit("report", "198.51.100.7")
     assert wait is not None and 0 < wait <= 600
-    assert first.hit("203.0.113.9") is None  # another client has its own count
+    assert first.hit("report", "203.0.113.9") is None  # another client has its own count
 
 
 def test_should_forget_expired_hits_and_never_write_the_address(tmp_path: Path):
     import time
 
-    from directory_api.web.reports import RateLimiter
-
-    limiter = RateLimiter(tmp_path / "reports.sqlite", limit=1, window_s=0.5)
-    assert limiter.hit("198.51.100.7") is None
-    assert limiter.hit("198.51.100.7") is not None
-    time.sleep(0.6)
-    assert limiter.hit("203.0.113.9") is None  # prunes every expired hit, whoever it belonged to
-    conn = sqlite3.connect(tmp_path / "reports.sqlite")
-    assert conn.execute("SELECT COUNT(*) FROM rate_limit_hits").fetchone()[0] == 1
-    assert limiter.hit("198.51.100.7") is None  # the window has passed
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("reports.sqlite*"))
+    (limiter,) = _limiters(tmp_path, "1/1 second", count=1)
+    assert limiter.hit("report", "198.51.100.7") is None
+    assert limiter.hit("report", "198.51.100.7") is not None
+    time.sleep(1.1)
+    assert limiter.hit("report", "198.51.100.7") is None  # the window has passed
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("limits.sqlite*"))
     assert b"198.51.100.7" not in raw and b"203.0.113.9" not in raw
+    assert (tmp_path / "limits.sqlite").stat().st_mode & 0o077 == 0  # the server's user only

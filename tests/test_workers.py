@@ -201,7 +201,7 @@ def test_should_lose_no_report_and_no_count_with_two_processes(tmp_path: Path, i
         # 1 + 600 searches answered (the first one found the place): counted once each, while serving…
         assert wait_for_total(tmp_path / "usage.sqlite", 601) == 601
         stats = httpx.get(f"{base}/usage", timeout=60)
-        assert stats.status_code == 200 and stats.json()["cells"]
+        assert stats.status_code == 200  # today is not published yet (closed days only): the totals above count
         assert_both_served(before, after)
     finally:
         stop(process)

@@ -119,7 +119,9 @@ def _client(settings: ActionSettings) -> httpx.AsyncClient:
     key = (id(asyncio.get_running_loop()), settings.directory_api_url)
     client = _clients.get(key)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(base_url=settings.directory_api_url, timeout=settings.timeout_s)
+        token = settings.directory_api_token
+        headers = {"X-Directory-Token": token} if token else {}
+        client = httpx.AsyncClient(base_url=settings.directory_api_url, timeout=settings.timeout_s, headers=headers)
         _clients[key] = client
     return client
 
@@ -136,7 +138,7 @@ class DirectoryClient:
             response = await _client(self.settings).get(path, params=params)
         except httpx.HTTPError as error:
             raise DirectoryUnavailableError(type(error).__name__) from error
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code == 429:  # 429: the API is protecting itself
             raise DirectoryUnavailableError(f"HTTP {response.status_code}")
         response.raise_for_status()  # 4xx: our request is wrong, a bug to see in tests
         return response.json()

@@ -19,6 +19,7 @@ import yaml
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
+from channels import log_privacy  # noqa: F401 — imported for its effect: no conversation id in the logs
 from components.safety_net import crisis_in
 
 DOMAIN_DIR = Path(__file__).resolve().parent.parent / "domain"
@@ -33,7 +34,8 @@ def domain_intents() -> frozenset[str]:
     return frozenset(intents)
 
 
-INTENTS = domain_intents()
+# Rasa's own `restart` too: the chat page's « Effacer » and « Quitter rapidement » forget the conversation.
+INTENTS = domain_intents() | {"restart"}
 
 
 def is_own_command(text: str) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.gzip import GZipMiddleware
@@ -33,3 +34,10 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     for module in (search_page, detail_page, list_page, reports, chat, sources_page):
         app.include_router(module.router)
+    if settings.api_docs:
+        app.add_api_route("/docs", api_docs, include_in_schema=False, response_class=HTMLResponse)
+
+
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the npm package (`make web-assets`), under the pages' own CSP: no CDN."""
+    return templates.TemplateResponse(request, "api_docs.html", {})

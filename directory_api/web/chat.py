@@ -13,15 +13,24 @@ deployment image installs without it).
 The endpoint is left out of the OpenAPI document (`include_in_schema=False`): it is the chat page's own
 same-origin relay, whose shape follows the assistant's REST channel, not part of the directory's public
 contract (`docs/openapi.json`); other clients talk to the assistant's REST channel directly.
+
+The conversation: the server gives each browser a random key in a signed cookie (HttpOnly, so no
+script can read it; SameSite=Strict, so no other site can post in its name), and tells the assistant
+only an HMAC of that key. A conversation id seen in a log therefore cannot be used to read or continue
+the conversation. « Effacer » and « Quitter rapidement » call `POST /chat/reset`: the assistant forgets
+the conversation and the browser gets a new key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 import logging
 import math
 import re
+import secrets
 import time
 from datetime import date
 from typing import Any, Literal
@@ -29,7 +38,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from directory_api.web import templates
@@ -40,7 +49,8 @@ router = APIRouter(include_in_schema=False)
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 MAX_MESSAGE_CHARS = 2000
 MAX_REPLY_BYTES = 512 * 1024  # a result list is a few kB; anything far bigger is not the assistant
-SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+COOKIE = "conversation"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 # Intents and entities of the assistant's domain (bot/domain/*.yml; a test keeps both lists equal). A
 # message starting with "/" is a Rasa payload: only these intents, with these entities, are forwarded.
 PAYLOAD_INTENTS = frozenset({
@@ -102,15 +112,9 @@ class ChatMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sender: str = Field(description="Identifiant aléatoire de la conversation, tiré par le navigateur (8 à 64 caractères A-Z, a-z, 0-9, _ et -).")
     message: str = Field(description="Le texte (1 à 2 000 caractères), ou une commande d'un bouton de l'assistant (« /intention{…} »).")
-
-    @field_validator("sender", mode="before")
-    @classmethod
-    def _sender(cls, value: object) -> str:
-        if not isinstance(value, str) or not SENDER_PATTERN.fullmatch(value):
-            raise ValueError("identifiant de conversation invalide : 8 à 64 caractères parmi A-Z, a-z, 0-9, _ et -")
-        return value
+    # Pages loaded before the cookie existed still send their own id: accepted, never used.
+    sender: str | None = Field(default=None, max_length=64, description="Ignoré : la conversation est celle du cookie.")
 
     @field_validator("message", mode="before")
     @classmethod
@@ -273,6 +277,39 @@ def _client(request: Request) -> AssistantClient:
     return client
 
 
+# -- the conversation cookie -----------------------------------------------------------------------------
+def _signature(secret: bytes, key: str) -> str:
+    return hmac.new(secret, f"chat-cookie:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _secret(request: Request) -> bytes:
+    return request.app.state.server_secret
+
+
+def conversation_key(request: Request) -> str | None:
+    """The key of the browser's signed cookie, or None when it has none (or a forged one)."""
+    key, _, signature = (request.cookies.get(COOKIE) or "").partition(".")
+    if not KEY_PATTERN.fullmatch(key) or not hmac.compare_digest(signature, _signature(_secret(request), key)):
+        return None
+    return key
+
+
+def assistant_sender(request: Request, key: str) -> str:
+    """The id the assistant knows the conversation by: an HMAC of the key, useless without the cookie."""
+    return hmac.new(_secret(request), f"chat-sender:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def set_conversation_cookie(request: Request, response: Response, key: str) -> None:
+    response.set_cookie(
+        COOKIE, f"{key}.{_signature(_secret(request), key)}", path="/chat", httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",  # behind a TLS proxy, with FORWARDED_ALLOW_IPS
+    )
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters
+
+
 def _add_data_dates(request: Request, messages: list[BotMessage]) -> None:
     """The date of each card's data, from the index (the assistant's payload carries only `stale`)."""
     service = getattr(request.app.state, "directory", None)
@@ -290,17 +327,39 @@ def _add_data_dates(request: Request, messages: list[BotMessage]) -> None:
 
 
 @router.post("/chat/messages", response_model=list[BotMessage], response_model_exclude_none=True)
-async def chat_messages(body: ChatMessageIn, request: Request) -> Any:
+async def chat_messages(body: ChatMessageIn, request: Request, response: Response) -> Any:
     """Transmet un message à l'assistant et renvoie ses réponses (texte, boutons, lieux)."""
+    key = conversation_key(request)
+    if key is None:
+        key = new_key()
+        set_conversation_cookie(request, response, key)
     try:
-        messages = await _client(request).send(body.sender, body.message)
+        messages = await _client(request).send(assistant_sender(request, key), body.message)
     except AssistantUnavailableError as error:
         log.warning("assistant unavailable (%s)", error)  # the kind of failure only, never the message
-        return JSONResponse(
+        refusal = JSONResponse(
             status_code=503, content={"detail": ASSISTANT_UNAVAILABLE, "errors": []}, headers={"Retry-After": "10"}
         )
+        if "set-cookie" in response.headers:
+            refusal.headers.append("set-cookie", response.headers["set-cookie"])
+        return refusal
     await anyio.to_thread.run_sync(_add_data_dates, request, messages)
     return messages
+
+
+@router.post("/chat/reset", status_code=204)
+async def chat_reset(request: Request) -> Response:
+    """Oublie la conversation (« Effacer », « Quitter rapidement ») : l'assistant l'efface et le
+    navigateur reçoit une nouvelle clé."""
+    key = conversation_key(request)
+    if key is not None:
+        try:  # Rasa's own command: the conversation's tracker starts again, empty
+            await _client(request).send(assistant_sender(request, key), "/restart")
+        except AssistantUnavailableError as error:
+            log.warning("assistant unavailable for a reset (%s)", error)
+    response = Response(status_code=204)
+    set_conversation_cookie(request, response, new_key())
+    return response
 
 
 @router.get("/chat", response_class=HTMLResponse)

@@ -2,12 +2,10 @@
 wrong. Reports are kept for review in a small SQLite file, apart from the open data (they are not data).
 
 Privacy: we store only what the reporter typed (kind, message, optional contact), the place's id and a
-timestamp. The rate limit (per client) keys on a salted hash of the client address; the address itself
-is never written nor logged. So that several server processes share one count, the hits (hash, time)
-live in the same SQLite file, deleted (and overwritten: `secure_delete`) as soon as they leave the
-window, and the salt is drawn once and kept in that file, where every process finds it. Limit of this
-choice: whoever holds the file could test every IPv4 address against the hashes of the last window
-(ten minutes by default) — the file already holds what those people typed, contacts included.
+timestamp, in a file only the server's user can read (0600), and each report is deleted
+`REPORTS_RETENTION_DAYS` after it arrived (180 by default). The rate limit (per client, shared by the
+server processes) is the one of every route (`api/protection.py`): an HMAC of the client address under
+the server's secret, never the address itself.
 
 Two ways in: `POST /structures/{id}/reports` (JSON, in the OpenAPI document) and the plain HTML form of
 the detail page, `POST /lieux/{id}/signaler`, which works without JavaScript (redirects back with a
@@ -16,14 +14,11 @@ thank-you message).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import sqlite3
 import threading
-import time
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +30,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from directory_api.api.dependencies import ServiceDep
+from directory_api.api.protection import ClientLimiter
 from directory_api.api.schemas import ErrorResponse
 from directory_api.settings import Settings
 
@@ -123,9 +119,12 @@ class ReportList(BaseModel):
 class ReportStore:
     """Reports in a SQLite file: one connection per call (thread-safe, several processes allowed)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_days: int) -> None:
         self.path = path
+        self.retention = timedelta(days=retention_days)
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # what people typed, contacts included: the server's user only
         with closing(self._connect()) as conn, conn:
             conn.execute("PRAGMA journal_mode=WAL")  # several server processes read and write it
             conn.execute(
@@ -133,14 +132,23 @@ class ReportStore:
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, structure_id TEXT NOT NULL, kind TEXT NOT NULL,"
                 " message TEXT NOT NULL, contact TEXT, created_at TEXT NOT NULL)"
             )
+        self.delete_expired()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=5)
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA secure_delete=ON")  # a deleted report is overwritten, not only unlinked
         return conn
+
+    def delete_expired(self) -> int:
+        """Deletes the reports older than the retention; ISO dates in UTC compare as text."""
+        limit = (datetime.now(UTC) - self.retention).replace(microsecond=0).isoformat()
+        with closing(self._connect()) as conn, conn:
+            return conn.execute("DELETE FROM reports WHERE created_at < ?", (limit,)).rowcount
 
     def add(self, structure_id: str, report: ReportIn) -> int:
         created = datetime.now(UTC).replace(microsecond=0).isoformat()
+        self.delete_expired()
         with closing(self._connect()) as conn, conn:
             cursor = conn.execute(
                 "INSERT INTO reports (structure_id, kind, message, contact, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -153,57 +161,6 @@ class ReportStore:
             total = conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
             rows = conn.execute("SELECT * FROM reports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return total, [Report(**dict(row)) for row in rows]
-
-
-# -- rate limit ------------------------------------------------------------------------------------
-class RateLimiter:
-    """At most `limit` hits per `window_s` seconds per client, counted in a SQLite file (the reports
-    file) so that every server process shares the same count. Clients are known by a salted hash of
-    their address: the address itself is neither kept nor logged."""
-
-    def __init__(self, path: Path, limit: int, window_s: float) -> None:
-        self.path, self.limit, self.window_s = path, limit, window_s
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS rate_limit_hits (client TEXT NOT NULL, at REAL NOT NULL)")
-            conn.execute("CREATE INDEX IF NOT EXISTS rate_limit_hits_client ON rate_limit_hits (client, at)")
-            conn.execute("CREATE INDEX IF NOT EXISTS rate_limit_hits_at ON rate_limit_hits (at)")
-            conn.execute("CREATE TABLE IF NOT EXISTS rate_limit_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt BLOB NOT NULL)")
-            # The first process to start draws the salt; the others (and later starts) read the same one.
-            conn.execute("INSERT OR IGNORE INTO rate_limit_salt (id, salt) VALUES (1, ?)", (secrets.token_bytes(16),))
-            self._salt: bytes = conn.execute("SELECT salt FROM rate_limit_salt WHERE id = 1").fetchone()[0]
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)  # transactions by hand
-        conn.execute("PRAGMA secure_delete=ON")  # expired hashes are overwritten, not just unlinked
-        return conn
-
-    def _key(self, client: str) -> str:
-        return hmac.new(self._salt, client.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def hit(self, client: str) -> float | None:
-        """Counts a hit; returns None when allowed, else the seconds to wait."""
-        # Wall-clock time, not monotonic: the processes must compare each other's timestamps.
-        now = time.time()
-        key = self._key(client)
-        with closing(self._connect()) as conn:
-            # IMMEDIATE takes the write lock first: count and insert are one step for all processes.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("DELETE FROM rate_limit_hits WHERE at < ?", (now - self.window_s,))
-                count, oldest = conn.execute(
-                    "SELECT COUNT(*), MIN(at) FROM rate_limit_hits WHERE client = ?", (key,)
-                ).fetchone()
-                if count >= self.limit:
-                    conn.execute("COMMIT")
-                    return max(0.0, self.window_s - (now - oldest))
-                conn.execute("INSERT INTO rate_limit_hits (client, at) VALUES (?, ?)", (key, now))
-                conn.execute("COMMIT")
-                return None
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
 
 
 class TooManyReportsError(Exception):
@@ -223,22 +180,20 @@ class TooManyReportsError(Exception):
 _state_lock = threading.Lock()
 
 
-def _state(request: Request) -> tuple[ReportStore, RateLimiter]:
+def _store(request: Request) -> ReportStore:
     state = request.app.state
-    # Under a lock, and published as one pair: two first reports at once (threads of one process) once
-    # met a store without its limiter (AttributeError, 500).
-    with _state_lock:
+    with _state_lock:  # two first reports at once (threads of one process) open the file once
         if getattr(state, "reports", None) is None:
             settings: Settings = state.settings
-            limiter = RateLimiter(settings.reports_path, settings.reports_rate_limit, settings.reports_rate_window_s)
-            state.reports = (ReportStore(settings.reports_path), limiter)
+            state.reports = ReportStore(settings.reports_path, settings.reports_retention_days)
         return state.reports
 
 
 def submit(request: Request, service, structure_id: str, report: ReportIn) -> int:
     """Stores a report: rate limit first (unknown ids count too), then 404 for an unknown place."""
-    store, limiter = _state(request)
-    wait = limiter.hit(request.client.host if request.client else "inconnu")
+    store = _store(request)
+    limiter: ClientLimiter = request.app.state.client_limiter
+    wait = limiter.hit("report", request.client.host if request.client else "inconnu")
     if wait is not None:
         raise TooManyReportsError(wait)
     # A record merged into another one (same place, other source): the report goes to the common record.
@@ -268,7 +223,8 @@ def create_report(structure_id: str, report: ReportIn, request: Request, service
 
     Seuls le type, le message, le contact facultatif et la date sont conservés ; l'adresse IP sert
     seulement à limiter le nombre de signalements (5 par 10 minutes par défaut), sous forme d'empreinte
-    salée effacée à la fin de la fenêtre, jamais en clair."""
+    (HMAC) effacée à la fin de la fenêtre, jamais en clair. Les signalements sont supprimés 180 jours
+    après leur réception (réglage `REPORTS_RETENTION_DAYS`)."""
     try:
         report_id = submit(request, service, structure_id, report)
     except TooManyReportsError as exc:
@@ -315,8 +271,7 @@ def list_reports(
 ) -> ReportList:
     """Les signalements reçus, les plus récents d'abord. Réservé à l'équipe : jeton `Bearer`
     (réglage `REPORTS_REVIEW_TOKEN`) ; sans jeton configuré, cette liste n'existe pas (404)."""
-    store, _ = _state(request)
-    total, items = store.list(limit)
+    total, items = _store(request).list(limit)
     return ReportList(total=total, items=items)
 
 

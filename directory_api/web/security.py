@@ -3,8 +3,8 @@
 Pages get a Content Security Policy without 'unsafe-inline': scripts and styles come only from our own
 `/static`, images also from the configured tile server. Names and descriptions come from outside, so a
 script that slipped through escaping still would not run. The JSON API gets the same headers with
-nothing allowed at all. FastAPI's own /docs page loads Swagger from a CDN with an inline script: it keeps
-a looser policy of its own (it is a developer page, not a public one).
+nothing allowed at all. /docs (only with API_DOCS=true) is Swagger UI from our own files, under the same
+page policy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
-
-DEVELOPER_PAGES = ("/docs", "/redoc")
 
 
 def tiles_origin(tiles_url: str) -> str:
@@ -61,7 +59,6 @@ class SecurityHeaders(BaseHTTPMiddleware):
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        if not request.url.path.startswith(DEVELOPER_PAGES):
-            is_page = response.headers.get("content-type", "").startswith("text/html")
-            headers.setdefault("Content-Security-Policy", self.page_policy if is_page else API_POLICY)
+        is_page = response.headers.get("content-type", "").startswith("text/html")
+        headers.setdefault("Content-Security-Policy", self.page_policy if is_page else API_POLICY)
         return response

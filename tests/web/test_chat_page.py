@@ -114,13 +114,15 @@ def test_should_render_text_as_text_quick_replies_cards_and_a_map(page: Page, ch
     assert not violations, describe(violations)
     # the history lives in this tab's sessionStorage, and comes back after a reload
     stored = json.loads(page.evaluate("sessionStorage.getItem('chat.v1')"))
-    assert len(stored["items"]) == 4 and 8 <= len(stored["sender"]) <= 64
+    assert len(stored["items"]) == 4 and "sender" not in stored
+    assert "conversation" not in page.evaluate("document.cookie")  # HttpOnly: no script can read it
+    sender = fake_assistant.requests[-1]["body"]["sender"]
     page.reload()
     expect(bot_replies(page).nth(2).locator(".card")).to_have_count(3)
     expect(page.locator(".mini-map .leaflet-marker-icon")).to_have_count(3)
     page.get_by_role("button", name="Plus de résultats").click()
     expect(bot_replies(page)).to_have_count(4)
-    assert fake_assistant.requests[-1]["body"] == {"sender": stored["sender"], "message": "/more_results"}
+    assert fake_assistant.requests[-1]["body"] == {"sender": sender, "message": "/more_results"}
     expect(page.locator(".map-legend:visible")).to_have_count(1)  # one live map: the latest
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import axe_violations, describe, screenshot, start_api
 
-TOKEN = "relecture-test-5d1f"
+TOKEN = "relecture-test-5d1f-assez-long-pour-32-car"
 DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
 
 

@@ -4,11 +4,11 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
-from directory_api.api.csv_export import write_csv
 from directory_api.api.dependencies import ServiceDep
-from directory_api.api.parameters import MAX_EXPORT, StructureFilters, StructureSearchParams
+from directory_api.api.export_files import export_response
+from directory_api.api.parameters import StructureFilters, StructureSearchParams
 from directory_api.api.schemas import ErrorResponse, SearchResponse, StructureDetail
 from directory_api.opening import parse_moment
 from directory_api.quality import quality
@@ -33,16 +33,10 @@ def search_structures(params: Annotated[StructureSearchParams, Query()], service
                      "séparateur point-virgule, UTF-8 avec BOM, virgule décimale."}, **ERRORS},
     summary="Exporter la recherche en CSV",
 )
-def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep, request: Request) -> Response:
+def export_csv(params: Annotated[StructureFilters, Query()], request: Request) -> Response:
     """Mêmes filtres que `/structures`, au plus 5 000 lieux, triés par distance ou pertinence ; avec les
     conditions, les horaires de la semaine et le lien vers la fiche de chaque lieu."""
-    rows, _ = service.export(params, MAX_EXPORT)
-    content = write_csv(rows, service.taxonomy, str(request.base_url))
-    return Response(
-        content=content.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="lieux.csv"'},
-    )
+    return export_response(request, "csv", params, "text/csv; charset=utf-8", "lieux.csv")
 
 
 @router.get(
@@ -50,23 +44,9 @@ def export_csv(params: Annotated[StructureFilters, Query()], service: ServiceDep
     responses={200: {"content": {"application/geo+json": {}}, "description": "FeatureCollection GeoJSON."}, **ERRORS},
     summary="Exporter la recherche en GeoJSON",
 )
-def export_geojson(params: Annotated[StructureFilters, Query()], service: ServiceDep) -> JSONResponse:
+def export_geojson(params: Annotated[StructureFilters, Query()], request: Request) -> Response:
     """Mêmes filtres que `/structures`, au plus 5 000 lieux, en GeoJSON (WGS84)."""
-    rows, _ = service.export(params, MAX_EXPORT)
-    features = [
-        {
-            "type": "Feature",
-            "id": item.id,
-            "geometry": {"type": "Point", "coordinates": [item.lon, item.lat]},
-            "properties": item.model_dump(mode="json", exclude={"lat", "lon"}),
-        }
-        for item, _ in rows
-    ]
-    return JSONResponse(
-        {"type": "FeatureCollection", "features": features},
-        media_type="application/geo+json",
-        headers={"Content-Disposition": 'attachment; filename="structures.geojson"'},
-    )
+    return export_response(request, "geojson", params, "application/geo+json", "structures.geojson")
 
 
 @router.get(

@@ -27,17 +27,13 @@
     { number: "115", name: "Samu social" }, { number: "3919", name: "Violences Femmes Info" },
     { number: "3114", name: "Prévention du suicide" }];
 
-  function newSender() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
+  // The conversation is the server's (an HttpOnly cookie): this tab keeps only what was shown.
   function load() {
     try {
       var stored = JSON.parse(window.sessionStorage.getItem(KEY));
-      if (stored && typeof stored.sender === "string" && Array.isArray(stored.items)) return stored;
+      if (stored && Array.isArray(stored.items)) return { items: stored.items };
     } catch (e) { /* storage disabled or unreadable: a fresh conversation */ }
-    return { sender: newSender(), items: [] };
+    return { items: [] };
   }
   var state = load();
   function save() {
@@ -280,7 +276,7 @@
     fetch("/chat/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: message }),
+      body: JSON.stringify({ message: message }),
       signal: controller ? controller.signal : undefined,
       credentials: "same-origin",
     }).then(function (response) {
@@ -354,7 +350,9 @@
   document.getElementById("chat-clear").addEventListener("click", function () {
     if (liveMap) { liveMap.map.remove(); liveMap = null; }
     try { window.sessionStorage.removeItem(KEY); } catch (e) { /* disabled */ }
-    state = { sender: newSender(), items: [] };
+    state = { items: [] };
+    // The assistant forgets the conversation; the browser gets a new key.
+    fetch("/chat/reset", { method: "POST", credentials: "same-origin" }).catch(function () { /* offline */ });
     while (logEl.lastChild !== greeting) logEl.removeChild(logEl.lastChild);
     statusEl.textContent = "Conversation effacée.";
     input.focus();

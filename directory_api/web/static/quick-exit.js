@@ -7,6 +7,8 @@
   function leave(event) {
     if (event) event.preventDefault();
     try { window.sessionStorage.clear(); } catch (e) { /* storage may be disabled */ }
+    // The assistant forgets the conversation and the cookie is replaced, even as the page goes away.
+    try { if (document.getElementById("chat") && navigator.sendBeacon) navigator.sendBeacon("/chat/reset"); } catch (e) { /* not sent */ }
     document.body.textContent = "";
     window.location.replace(link.href);
   }
