@@ -225,7 +225,8 @@ def test_should_append_the_next_turn_without_duplicating_events(store, domain):
 
 
 def test_should_forget_a_conversation_after_its_expiry(redis_server, domain):
-    store = RedactingRedisTrackerStore(domain, host=redis_server.host, port=redis_server.port, db=6, record_exp=1)
+    store = RedactingRedisTrackerStore(domain, host=redis_server.host, port=redis_server.port, db=6, record_exp=1,
+                                       password=redis_server.password)
     try:
         asyncio.run(store.save(realistic_tracker(domain, "unit-4")))
         assert asyncio.run(store.retrieve("unit-4")) is not None
@@ -245,7 +246,8 @@ def test_should_refuse_to_keep_conversations_without_expiry(redis_server, domain
 # -- the lock store, against a real Redis -------------------------------------------------------------
 def two_lock_stores(redis_server: RedisServer) -> list[AtomicRedisLockStore]:
     """Two servers' lock stores, built as Rasa builds them from endpoints.scale.yml."""
-    config = EndpointConfig(url=redis_server.host, port=str(redis_server.port), db="7", key_prefix="race")
+    config = EndpointConfig(url=redis_server.host, port=str(redis_server.port), db="7", key_prefix="race",
+                            password=redis_server.password)
     return [AtomicRedisLockStore(config), AtomicRedisLockStore(config)]
 
 
