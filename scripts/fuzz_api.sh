@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The long fuzz of the API (issue « bad input at scale »): 200 generated requests per operation against
+# The long fuzz of the API (issues « bad input at scale », « hardening »): 200 generated cases per operation and GET route against
 # the real server, on each engine (Elasticsearch started by scripts/elasticsearch.sh if none answers).
-# `make test` runs the same test with 25 per operation, on the embedded engine.
+# `make test` runs the same tests with 25 per operation and route, on the embedded engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
