@@ -30,6 +30,11 @@ class Category(BaseModel):
     supersedes: tuple[str, ...] = Field(
         default=(), description="Catégories retirées quand celle-ci est aussi nommée (IVG et « enceinte »)."
     )
+    nearby_help: tuple[str, ...] = Field(
+        default=(),
+        description="Quand aucun lieu de ce besoin n'est dans le rayon : les lieux qui peuvent aider ou orienter "
+        "à la place (une domiciliation se demande au CCAS, une aide pour l'AME en France services).",
+    )
 
 
 class Taxonomy:
@@ -44,6 +49,9 @@ class Taxonomy:
             for superseded in category.supersedes:
                 if superseded not in categories:
                     raise ValueError(f"catégorie {category.id}: catégorie remplacée inconnue {superseded}")
+            for helper in category.nearby_help:
+                if helper not in categories:
+                    raise ValueError(f"catégorie {category.id}: aide voisine inconnue {helper}")
         for children in self._children.values():
             children.sort(key=lambda cid: categories[cid].rank)
         self._ancestors = {cid: self._walk_up(cid) for cid in categories}
@@ -92,6 +100,12 @@ class Taxonomy:
                 seen[current] = None
                 stack.extend(self.categories[current].parents)
         return list(seen)
+
+    def nearby_help(self, category_ids: list[str]) -> list[str]:
+        """The categories that can help when none of these needs has a place nearby, in the order
+        declared, without the needs themselves."""
+        helpers = dict.fromkeys(h for cid in category_ids for h in self.categories[cid].nearby_help)
+        return [h for h in helpers if h not in category_ids]
 
     def expand(self, category_ids: list[str]) -> list[str]:
         expanded: dict[str, None] = {}

@@ -98,6 +98,9 @@ class StructureQuery(BaseModel):
     anonymous: bool | None = None
     age: int | None = None
     gender: Literal["women", "men"] | None = None
+    # The assistant widens its radius itself and says when nothing is near: it does not take the
+    # API's neighbouring help in place of the need (`query.nearby_help`), which it would not announce.
+    nearby_help: bool = False
     page: int = 1
     size: int = 3
 

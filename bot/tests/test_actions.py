@@ -211,6 +211,7 @@ def test_client_should_send_only_the_filters_that_are_set():
     params = query.params()
     assert params["open_at"] == "2026-11-25T20:00"
     assert "open_now" not in params and "free" not in params and "age" not in params
+    assert params["nearby_help"] is False  # the assistant widens and announces by itself
 
 
 # -- facts and fallback -------------------------------------------------------------------------

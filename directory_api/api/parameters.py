@@ -119,5 +119,10 @@ class StructureSearchParams(StructureFilters):
         description="`distance` (le plus proche d'abord) ou `relevance` (pertinence du texte, "
         "atténuée par la distance). Par défaut : `relevance` si `q` est donné, sinon `distance`.",
     )
+    nearby_help: bool = Field(
+        default=True,
+        description="Quand aucun lieu du besoin demandé n'est dans le rayon, chercher les lieux qui peuvent "
+        "aider ou orienter (`query.nearby_help` les nomme) ; `false` : répondre sans lieu.",
+    )
     page: int = Field(default=1, ge=1, le=1000, description="Numéro de page (à partir de 1).")
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description="Nombre de résultats par page.")

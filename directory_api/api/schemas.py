@@ -86,6 +86,11 @@ class QueryEcho(BaseModel):
         description="Mots de `q`, tels que tapés, laissés de côté parce qu'aucun lieu ne les contient tous "
         "(les résultats contiennent les autres) ; vide quand tous les mots ont servi.",
     )
+    nearby_help: list[str] = Field(
+        default_factory=list,
+        description="Aucun lieu du besoin demandé dans le rayon : les catégories de lieux qui peuvent aider ou "
+        "orienter, cherchées à la place (`nearby_help` de la taxonomie) ; vide quand le besoin a trouvé des lieux.",
+    )
     open_at: datetime | None
     strict: bool = Field(default=False, description="Lieux sans confirmation des conditions écartés.")
     sort: str

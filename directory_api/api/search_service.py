@@ -119,6 +119,8 @@ class DirectoryService:
             params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
         )
         query, echo, (result, unconfirmed_total) = self._search_words_relaxed(query, echo, strict=params.strict)
+        if not result.total and params.nearby_help:
+            query, echo, (result, unconfirmed_total) = self._search_nearby_help(query, echo, result, unconfirmed_total, strict=params.strict)
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
         return SearchResponse(
@@ -179,6 +181,25 @@ class DirectoryService:
             ]
             words.pop(counts.index(max(counts)))
         return query, echo, first
+
+    def _search_nearby_help(
+        self, query: SearchQuery, echo: QueryEcho, result: SearchResult, unconfirmed_total: int, *, strict: bool
+    ) -> tuple[SearchQuery, QueryEcho, tuple[SearchResult, int]]:
+        """No place of the needs asked is in reach (no domiciliation near Sarcelles): the places that can
+        help or refer instead (the CCAS, France services), by distance, under the same conditions, and
+        named in the answer so that nobody takes them for what was asked. The text's other words are
+        dropped: they described the missing need."""
+        helpers = self.taxonomy.nearby_help([*query.categories, *query.text_categories])
+        if not helpers:
+            return query, echo, (result, unconfirmed_total)
+        helping = query.model_copy(update={
+            "categories": helpers, "text_categories": [], "text_tokens": [], "name_tokens": [],
+            "text_required": False, "sort": "distance" if query.lat is not None else query.sort,
+        })  # fmt: skip
+        found = self._search_by_condition(helping, strict=strict)
+        if not found[0].total:
+            return query, echo, (result, unconfirmed_total)
+        return helping, echo.model_copy(update={"nearby_help": helpers}), found
 
     def _search_by_condition(self, query: SearchQuery, *, strict: bool) -> tuple[SearchResult, int]:
         """Places known to meet the asked conditions, then (unless `strict`) places whose record does

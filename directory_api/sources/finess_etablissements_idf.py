@@ -1064,10 +1064,10 @@ _NIGHT_SHELTER = re.compile(r"\b(ABRI DE NUIT|ABRI NUIT|DORTOIR|HALTE DE NUIT)\b
 
 def _plan_chrs(row: dict[str, str]) -> Plan:
     name = row["rs"].upper()
-    services = [
-        ServicePlan("hebergement", "Hébergement et réinsertion", ("long_term_accomodation",)),
-        ServicePlan("accompagnement-social", "Accompagnement social", ("social_accompaniment",)),
-    ]
+    # The accompaniment of a CHRS, CPH or CADA is for the people it houses, admitted on referral: it is
+    # in the description, not a service of its own, so that « accompagnement social » (and the help
+    # offered when a need has no place nearby) leads to the CCAS and social services a person can visit.
+    services = [ServicePlan("hebergement", "Hébergement et réinsertion", ("long_term_accomodation",))]
     if "URGENCE" in name:
         services.insert(0, ServicePlan("hebergement-urgence", "Hébergement d'urgence", ("emergency_accommodation",)))
     return Plan(
@@ -1104,10 +1104,7 @@ def _plan_cph(row: dict[str, str]) -> Plan:
         description=(
             "Hébergement et accompagnement des personnes réfugiées ou protégées. Admission sur orientation de l'OFII."
         ),
-        services=(
-            ServicePlan("hebergement", "Hébergement", ("long_term_accomodation",)),
-            ServicePlan("accompagnement-social", "Accompagnement social", ("social_accompaniment",)),
-        ),
+        services=(ServicePlan("hebergement", "Hébergement", ("long_term_accomodation",)),),  # see _plan_chrs
         modalities={"referral": True, "referral_details": "Orientation par l'OFII"},
         publics={
             "welcome": Welcome.exclusive,
@@ -1124,10 +1121,7 @@ def _plan_cada(row: dict[str, str]) -> Plan:
             "Hébergement et accompagnement administratif et social des personnes en demande d'asile, "
             "pendant la procédure. Admission sur orientation de l'OFII."
         ),
-        services=(
-            ServicePlan("hebergement", "Hébergement", ("long_term_accomodation",)),
-            ServicePlan("accompagnement-social", "Accompagnement social et administratif", ("social_accompaniment",)),
-        ),
+        services=(ServicePlan("hebergement", "Hébergement", ("long_term_accomodation",)),),  # see _plan_chrs
         modalities={"referral": True, "referral_details": "Orientation par l'OFII"},
         publics={
             "welcome": Welcome.exclusive,

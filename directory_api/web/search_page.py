@@ -122,6 +122,14 @@ def back_to_results(query: QueryParams) -> str:
     return "/?" + query_string(raw, SEARCH_FIELDS) if raw else "/"
 
 
+def exported(raw: dict[str, Any], result: SearchResponse) -> dict[str, Any]:
+    """The search the export links repeat: the places shown, so the help offered instead of a need
+    without places (`query.nearby_help`) rather than that empty need."""
+    if not result.query.nearby_help:
+        return raw
+    return {**{k: v for k, v in raw.items() if k not in ("q", "category")}, "category": result.query.nearby_help}
+
+
 def query_string(raw: dict[str, Any], fields: tuple[str, ...], **overrides: Any) -> str:
     values = {k: v for k, v in raw.items() if k in fields}
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -282,6 +290,8 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
             else None
         ),
         understood=[taxonomy[c].label for c in result.query.text_categories if c in taxonomy],
+        missing_needs=[taxonomy[c].label for c in [*result.query.categories, *result.query.text_categories]],
+        helping=[taxonomy[c].label for c in result.query.nearby_help],
         helplines=list(dict.fromkeys(
             line for c in [*result.query.categories, *result.query.text_categories]
             if c in taxonomy and (line := taxonomy[c].helpline)
@@ -292,7 +302,7 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
         pages=pages,
         previous_href="/?" + query_string(raw, SEARCH_FIELDS, page=params.page - 1) if params.page > 1 else None,
         next_href="/?" + query_string(raw, SEARCH_FIELDS, page=params.page + 1) if params.page < pages else None,
-        export_query=query_string(raw, EXPORT_FIELDS),
+        export_query=query_string(exported(raw, result), EXPORT_FIELDS),
         back_query=query_string(raw, SEARCH_FIELDS),
         criteria=criteria_summary(raw, taxonomy),
         printed_at=printed_at(),

@@ -69,7 +69,7 @@ def test_should_warn_on_the_old_facts_only(client):
 
 def test_should_not_advise_a_larger_radius_when_nothing_exists_further(client):
     # The page said « essayez un rayon plus grand » for needs the directory has no place for at all.
-    page = client.get("/", params={"q": "domiciliation", "place": "Sarcelles"}).text
+    page = client.get("/", params={"q": "veterinaire", "place": "Sarcelles"}).text  # no place, no help nearby
     assert "rayon plus grand" not in page and "élargissez le rayon" not in page
     assert "ne connaît aucun lieu pour cette demande" in page
     near = client.get("/", params={"category": "shower", "place": "Melun", "radius_km": 5}).text  # showers: Paris only
@@ -82,3 +82,29 @@ def test_should_list_a_commune_centre_after_a_known_address_at_a_similar_distanc
     items = search(client, category="abortion", place="Orsay", sort="distance")["items"]
     precision = [item["location_precision"] for item in items[:2]]
     assert precision == ["address", "commune"]
+
+
+def test_should_offer_the_places_that_can_help_when_a_need_has_none_nearby(client):
+    # « domiciliation » near Sarcelles answered nothing; the CCAS domiciliates, France services orient.
+    body = search(client, q="domiciliation", place="Sarcelles")
+    assert body["query"]["nearby_help"] == ["social_accompaniment", "administrative_assistance"]
+    assert body["items"] and all(
+        {"social_accompaniment", "administrative_assistance"} & set(item["categories"]) for item in body["items"]
+    )
+    assert any(item["name"].startswith("CCAS") for item in body["items"][:5])
+    assert search(client, q="domiciliation", place="Sarcelles", nearby_help="false")["total"] == 0
+    page = client.get("/", params={"q": "domiciliation", "place": "Sarcelles"}).text
+    assert "Aucun lieu « Domiciliation » connu dans ce rayon" in page and "qui peuvent aider ou orienter" in page
+    assert "category=social_accompaniment" in page and "q=domiciliation" not in page.split("Télécharger en CSV")[0][-400:]
+
+
+def test_should_never_offer_drinking_fountains_for_food_parcels(client):
+    body = search(client, category="food_packages", place="Sarcelles", size=50)
+    assert body["query"]["nearby_help"] and body["items"]
+    assert not any("fountain" in item["categories"] for item in body["items"])
+
+
+def test_should_not_offer_a_residence_on_referral_as_social_help(client):
+    # CHRS, CPH and CADA accompany the people they house, admitted through the SIAO or the OFII.
+    items = search(client, category="social_accompaniment", place="Sarcelles", size=50)["items"]
+    assert items and not any("long_term_accomodation" in item["categories"] for item in items)

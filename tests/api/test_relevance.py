@@ -10,10 +10,10 @@ import pytest
 from tests.relevance.judge import judge, load_queries, mean_ndcg
 
 # Measured on the frozen set (docs/search.md); raise it when the ranking improves, never lower it.
-NDCG_FLOOR = 0.68  # 0.694 embedded, 0.689 Elasticsearch on 2026-12-07; the goal is 0.90 (docs/search.md)
-# Queries for which a relevant place is found at all (241 of 293 on 2026-12-07): more answered places
+NDCG_FLOOR = 0.78  # 0.797 embedded, 0.793 Elasticsearch on 2026-12-07; the goal is 0.90 (docs/search.md)
+# Queries for which a relevant place is found at all (251 of 293 on 2026-12-07): more answered places
 # lower the mean when they are unconfirmed, so both figures have a floor.
-MIN_ANSWERED = 238
+MIN_ANSWERED = 248
 MIN_QUERIES = 150
 
 
@@ -35,5 +35,7 @@ def test_should_have_an_independent_set_large_enough():
 
 def test_should_rank_places_right_for_the_person(judgements):
     worst = sorted((j for j in judgements if j.ndcg is not None), key=lambda j: j.ndcg or 0)[:5]
-    assert mean_ndcg(judgements) >= NDCG_FLOOR, [(j.query.id, round(j.ndcg or 0, 2)) for j in worst]
-    assert sum(j.ndcg is not None for j in judgements) >= MIN_ANSWERED
+    mean, answered = mean_ndcg(judgements), sum(j.ndcg is not None for j in judgements)
+    print(f"\nnDCG@10 = {mean:.3f} over {answered} answered queries")
+    assert mean >= NDCG_FLOOR, [(j.query.id, round(j.ndcg or 0, 2)) for j in worst]
+    assert answered >= MIN_ANSWERED

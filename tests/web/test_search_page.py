@@ -286,11 +286,14 @@ def test_should_open_on_the_results_after_a_search_on_a_phone(page: Page, live_s
 
 
 def test_should_give_the_helpline_with_a_need_that_has_one(page: Page, live_server: str):
-    # « femme battue aide »: the directory has no violence support place, the 3919 answers.
+    # « femme battue aide »: the directory has no violence support place; the 3919 comes first, then
+    # the places that can help, announced as such (the centre de santé sexuelle receives victims).
     page.goto(f"{live_server}/?q=femme+battue+aide&place=Versailles")
     line = page.locator(".helpline a[href='tel:3919']")
     assert line.is_visible()
-    assert "ne connaît aucun lieu pour cette demande" in page.locator("#result-count").inner_text()
+    notice = page.locator(".nearby-help")
+    assert "Aucun lieu « Violences Sexistes et Sexuelles » connu dans ce rayon" in notice.inner_text()
+    assert line.bounding_box()["y"] < notice.bounding_box()["y"] < page.locator("li.result").first.bounding_box()["y"]
 
 
 def test_should_print_20_places_on_at_most_3_pages_with_the_date_and_criteria(browser: Browser, live_server: str):
