@@ -74,10 +74,17 @@ class StructureItem(BaseModel):
     freshness: Freshness
 
 
+class AnswerQuery(BaseModel):
+    """What the assistant reads of the API's `query` echo."""
+
+    nearby_help: list[str] = Field(default_factory=list)  # categories searched instead of a need without places
+
+
 class SearchAnswer(BaseModel):
     total: int
     unconfirmed_total: int = 0  # of `total`, the places kept although their record does not confirm a filter
     items: list[StructureItem]
+    query: AnswerQuery = Field(default_factory=AnswerQuery)
 
     @property
     def none_confirmed(self) -> bool:
@@ -98,8 +105,8 @@ class StructureQuery(BaseModel):
     anonymous: bool | None = None
     age: int | None = None
     gender: Literal["women", "men"] | None = None
-    # The assistant widens its radius itself and says when nothing is near: it does not take the
-    # API's neighbouring help in place of the need (`query.nearby_help`), which it would not announce.
+    # The assistant widens its radius itself first; only when nothing is found does it ask for the
+    # places that can help instead (`query.nearby_help`), and it says so.
     nearby_help: bool = False
     page: int = 1
     size: int = 3

@@ -115,6 +115,15 @@ async def find_with_widening(
     return None, steps[-1][0], steps[-1][1], contexts[-1]
 
 
+async def find_nearby_help(client: DirectoryClient, plan: SearchPlan, context: SearchContext) -> SearchAnswer | None:
+    """Nothing for the need, even widened: the places near the person that can help or refer instead
+    (the CCAS for a domiciliation), or None when the directory declares none for this need."""
+    radius, department = radius_steps(plan.radius, plan.department)[0]
+    query = plan.query(radius, department, context).copy(update={"nearby_help": True})
+    answer = await client.search(query)
+    return answer if answer.query.nearby_help and answer.items else None
+
+
 def scope_text(radius: float, department: str | None) -> str:
     if department:
         return f"dans le département ({department})"
@@ -182,10 +191,18 @@ async def search_and_answer(dispatcher: CollectingDispatcher, plan: SearchPlan) 
     if answer is None:
         lines = safety_lines(plan.categories, plan.violence)
         lines.append(f"Je n'ai trouvé aucun lieu pour « {plan.need_label} » {scope_text(radius, department)} de {plan.place_label}.")
+        try:
+            helping = await find_nearby_help(client, plan, context)
+        except DirectoryUnavailableError:
+            helping = None
+        if helping is not None:
+            lines.append(f"Ces lieux près de {plan.place_label} peuvent vous aider ou vous orienter :")
+            lines += [structure_text(i + 1, item) for i, item in enumerate(helping.items)]
         lines.append(national_resource(plan.categories))
         dispatcher.utter_message(text="\n\n".join(lines))
         calls = [*safety_calls(plan.categories, plan.violence), *national_calls(plan.categories)]
-        dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), [], radius, context, calls))
+        shown = helping.items if helping is not None else []
+        dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), shown, radius, context, calls))
         return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]
     widened = radius > (plan.radius or DEFAULT_RADIUS_KM) or department is not None
     send_results(dispatcher, plan, answer, answer.items, radius, department, context, 0, widened, client.settings.web_search_url)

@@ -161,6 +161,17 @@ def test_should_say_honestly_when_nothing_is_found_and_give_the_national_number(
     assert payloads(dispatcher)[0]["structures"] == []
 
 
+def test_should_offer_the_places_that_can_help_when_the_need_has_none():
+    # No domiciliation in the directory: after the widening, the CCAS and France services near Sarcelles,
+    # said to be help and not the need; the safety lines and the national resource stay.
+    dispatcher, _ = search({"categories": ["domiciliation"], "need_label": "Domiciliation", "place_label": "Sarcelles",
+                            "lat": 48.99025, "lon": 2.38109})
+    text = texts(dispatcher)[0]
+    assert "Je n'ai trouvé aucun lieu pour « Domiciliation »" in text
+    assert text.index("Je n'ai trouvé") < text.index("peuvent vous aider ou vous orienter") < text.index("CCAS")
+    assert payloads(dispatcher)[0]["structures"]
+
+
 def test_should_widen_on_more_results_when_the_radius_is_exhausted():
     # Two public showers within 2 km of the Gare du Nord: the third and next come from further away.
     slots = {"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0}
