@@ -24,12 +24,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help venv web-assets tools run test test-directory test-bot bot-model index import schema bench bench-engines bench-bot eval-bot audit clean
+.PHONY: help venv web-assets tools run test test-directory test-bot bot-model index import refresh schema bench bench-engines bench-bot eval-bot audit clean
 
 help:
 	@echo "make run    — installe, construit l'index et sert l'API sur http://$(HOST):$(PORT)"
 	@echo "make test   — lance toute la suite de tests (annuaire puis assistant)"
-	@echo "make import — réimporte ../shared/datasets dans data/structures/"
+	@echo "make import — réimporte les jeux de données (../shared/datasets, ou var/fetch/datasets après make refresh)"
+	@echo "make refresh — télécharge chaque source chez son éditeur, importe, réindexe"
 	@echo "make bench  — mesure la recherche embarquée (docs/benchmarks.md)"
 
 # OSV-Scanner for the offline dependency audit (security/README.md), built from the Go module proxy;
@@ -108,6 +109,13 @@ test-bot: venv tools bot-model
 
 import: venv
 	$(VENV)/bin/directory import
+
+# The current version of every source from its publisher (needs the network; DATA_INCLUSION_TOKEN for
+# data·inclusion), the import, then the index. A source whose publisher fails keeps its previous data
+# (exit code 3, said per source); the index is rebuilt from what was kept.
+refresh: venv
+	$(VENV)/bin/directory fetch || [ $$? -eq 3 ]
+	$(VENV)/bin/directory build-index --path $(INDEX)
 
 schema: venv
 	$(VENV)/bin/directory schema

@@ -17,7 +17,7 @@ KEPT_BACK_EXIT_CODE = 3  # a source kept its previous data: distinct from a cras
 
 @app.command("import")
 def import_(
-    datasets: Path = typer.Option(None, help="Dossier des jeux de données (défaut : ../shared/datasets)."),
+    datasets: Path = typer.Option(None, help="Dossier des jeux de données (défaut : var/fetch/datasets après un `directory fetch`, sinon ../shared/datasets)."),
     max_loss: float = typer.Option(
         None,
         min=0.0,
@@ -28,11 +28,16 @@ def import_(
     force: bool = typer.Option(False, "--force", help="Accepte une baisse au-delà du seuil (jamais une source vide)."),
 ) -> None:
     """Importe toutes les sources dans data/structures/ (idempotent ; une source illisible garde ses données)."""
+    settings = Settings()
+    run_and_report_import(settings, datasets or settings.import_datasets_dir, max_loss, force)
+
+
+def run_and_report_import(settings: Settings, datasets: Path, max_loss: float | None, force: bool) -> None:
     from directory_api.importer import run_import
 
-    settings = Settings()
+    typer.echo(f"jeux de données : {datasets}")
     outcome = run_import(
-        datasets or settings.datasets_dir,
+        datasets,
         settings.data_dir / "structures",
         settings.data_dir / "places",
         max_loss=settings.import_max_loss if max_loss is None else max_loss,
@@ -69,6 +74,41 @@ def import_(
             "(détails dans data/structures/refresh-report.json ; --force accepte une baisse voulue)",
             err=True,
         )
+        raise typer.Exit(KEPT_BACK_EXIT_CODE)
+
+
+@app.command()
+def fetch(
+    only: list[str] = typer.Option(None, "--only", help="Seulement cette source (répétable)."),
+    mirror: str = typer.Option(None, help="Miroir des éditeurs (défaut : FETCH_MIRROR)."),
+    import_after: bool = typer.Option(True, "--import/--no-import", help="Lance l'import après le téléchargement."),
+    max_loss: float = typer.Option(None, min=0.0, max=1.0, help="Comme pour `directory import`."),
+    force: bool = typer.Option(False, "--force", help="Comme pour `directory import`."),
+) -> None:
+    """Télécharge la version actuelle de chaque source chez son éditeur, puis importe (données précédentes
+    gardées pour toute source en échec)."""
+    from directory_api.fetch.runner import STATUS_LABELS, publications, run_fetch
+
+    settings = Settings()
+    unknown = sorted(set(only or []) - publications().keys())
+    if unknown:
+        raise typer.BadParameter(f"source(s) inconnue(s) : {', '.join(unknown)}", param_hint="--only")
+    token = settings.data_inclusion_token.get_secret_value() if settings.data_inclusion_token else None
+    outcome = run_fetch(
+        settings.datasets_dir, settings.fetch_dir, mirror=mirror or settings.fetch_mirror,
+        data_inclusion_token=token, only=only or None,
+    )
+    for source, state in outcome.sources.items():
+        line = f"  {source} : {STATUS_LABELS[state.status]}"
+        if state.data_date:
+            line += f", données du {state.data_date}"
+        if state.reason:
+            line += f" — {state.reason}"
+        typer.echo(line, err=state.status == "failed")
+    if import_after:  # exits 3 itself when a source is kept back by the import's own checks
+        run_and_report_import(settings, outcome.datasets_dir, max_loss, force)
+    if outcome.failed:
+        typer.echo(f"{len(outcome.failed)} source(s) en échec, données précédentes gardées : {', '.join(outcome.failed)}", err=True)
         raise typer.Exit(KEPT_BACK_EXIT_CODE)
 
 

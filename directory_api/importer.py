@@ -22,13 +22,15 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from tqdm import tqdm
 
+from directory_api.fetch.runner import published_date
 from directory_api.geography.build import build_places
 from directory_api.geography.communes import CommuneIndex
 from directory_api.merge import RULES, MergeGroup, apply_groups, find_groups, main_source
@@ -67,6 +69,7 @@ class SourceResult:
     lines: list[str] = field(default_factory=list)
     diff: dict[str, list[str]] = field(default_factory=lambda: {"added": [], "changed": [], "removed": []})
     read: dict[str, object] | None = None  # what the refused run read, for the diagnosis
+    data_date: date | None = None  # the publisher's date of a fetched version (else INFO.data_date)
 
 
 @dataclass
@@ -116,11 +119,27 @@ class ImportOutcome:
         return list(self.refresh["kept_previous"])  # type: ignore[call-overload]
 
 
+def publisher_date(module: SourceModule, ctx: ImportContext) -> date | None:
+    """The publisher's date of a folder `directory fetch` made (None for a staged copy: INFO's date)."""
+    value = published_date(ctx.dataset(module.INFO.id))
+    return date.fromisoformat(value) if value else None
+
+
+def dated(items: Iterable[Structure | Reject], source: str, data_date: date | None) -> Iterator[Structure | Reject]:
+    """The records with the publisher's date of this version on the source's own provenance."""
+    for item in items:
+        if data_date is not None and isinstance(item, Structure):
+            for provenance in item.sources:
+                if provenance.source == source:
+                    provenance.data_date = data_date
+        yield item
+
+
 def run_source(module: SourceModule, ctx: ImportContext, seen_ids: set[str]) -> SourceResult:
     """Read one source; `seen_ids` (ids of the sources already accepted) is not changed here."""
-    result = SourceResult(module)
+    result = SourceResult(module, data_date=publisher_date(module, ctx))
     own_ids: set[str] = set()
-    items = module.read(ctx)
+    items = dated(module.read(ctx), module.INFO.id, result.data_date)
     for item in tqdm(items, desc=module.INFO.id, unit=" lignes", leave=False, disable=None):
         if isinstance(item, Reject):
             result.rejects.append(item)
@@ -301,7 +320,7 @@ def source_entry(result: SourceResult) -> dict[str, object]:
     return {
         "title": info.title,
         "licence": info.licence,
-        "data_date": info.data_date.isoformat(),
+        "data_date": (result.data_date or info.data_date).isoformat(),
         "structures": len(result.lines),
         "rejects": sum(not r.out_of_scope for r in result.rejects),
         "out_of_scope": dict(sorted(Counter(r.reason for r in result.rejects if r.out_of_scope).items())),
@@ -497,7 +516,9 @@ def run_import(
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = PreviousData.load(out_dir)
     seen_ids: set[str] = set()
-    results = [read_source(module, ctx, seen_ids, previous, max_loss, force) for module in all_sources()]
+    # A source that needs the operator (a token) and was never set up is not part of this directory.
+    modules = [m for m in all_sources() if getattr(m, "is_configured", lambda _ctx: True)(ctx)]
+    results = [read_source(module, ctx, seen_ids, previous, max_loss, force) for module in modules]
     summary = report(results)
     refresh = refresh_report(results)
     merges = merge_report(results)

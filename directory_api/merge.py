@@ -90,6 +90,7 @@ SOURCE_PREFERENCE: tuple[str, ...] = (
     "sae-2023",
     "finess-etablissements-idf",
     "france-services",
+    "data-inclusion-idf",  # a compilation (DORA, Soliguide…), after the operators' own lists
     "casvp-restaurants-solidaires",
     "paris-ilots-fraicheur-equipements",
     "idf-toilettes-publiques",

@@ -37,6 +37,10 @@ class Provenance(Model):
     fields: list[str] | None = Field(
         default=None, description="Champs fournis par cette source (tous si absent)."
     )
+    no_redistribution: bool | None = Field(
+        default=None,
+        description="Vrai : la licence de la source n'en permet pas la rediffusion ; servie, jamais exportée.",
+    )
 
 
 class Welcome(StrEnum):

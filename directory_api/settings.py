@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / "data"
     datasets_dir: Path = REPO_ROOT.parent / "shared" / "datasets"
     index_path: Path = REPO_ROOT / "var" / "directory.sqlite"
+    # `directory fetch`: raw downloads, staged files and state (fetch/runner.py). FETCH_MIRROR sends every
+    # publisher URL to a mirror (an internal proxy; the tests' publisher server): https://host/p → {mirror}/host/p.
+    fetch_dir: Path = REPO_ROOT / "var" / "fetch"
+    fetch_mirror: str | None = Field(None, pattern=r"^https?://\S+$")
+    # The data·inclusion API (structures and services of DORA, Soliguide…): only with the operator's token,
+    # from the environment, never from a file of the repository (sources/data_inclusion_idf.py).
+    data_inclusion_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1  # server processes (searches are CPU-bound: one process per core)
@@ -77,7 +84,7 @@ class Settings(BaseSettings):
     def rate_limit_storage_url(self) -> str:
         return self.rate_limit_storage or f"sqlite:///{self.reports_path.parent / 'limits.sqlite'}"
 
-    @field_validator("elasticsearch_api_key", "reports_review_token", "directory_api_token", "secret_key", mode="before")
+    @field_validator("elasticsearch_api_key", "reports_review_token", "directory_api_token", "secret_key", "data_inclusion_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -97,3 +104,9 @@ class Settings(BaseSettings):
         from directory_api.search.embedded import EmbeddedBackend
 
         return EmbeddedBackend(self.index_path)
+
+    @property
+    def import_datasets_dir(self) -> Path:
+        """What `directory import` reads: the last fetched versions when `directory fetch` ran, else the staged copies."""
+        fetched = self.fetch_dir / "datasets"
+        return fetched if fetched.is_dir() else self.datasets_dir

@@ -33,6 +33,7 @@ from directory_api.api.csv_export import write_csv
 from directory_api.api.parameters import MAX_EXPORT, StructureFilters
 from directory_api.api.schemas import QueryEcho, StructureItem
 from directory_api.api.search_service import DirectoryService
+from directory_api.licences import redistributable
 from directory_api.models import Structure
 from directory_api.search.backend import EngineUnavailableError
 from directory_api.settings import Settings
@@ -87,6 +88,7 @@ def _build_in_child(kind: str, params: StructureFilters, base_url: str) -> tuple
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one export at a time on the machine; released on close
         rows, echo = service.export(params, MAX_EXPORT)
+        rows = [(item, structure) for item, structure in rows if redistributable(structure)]
         return (geojson_bytes(rows) if kind == "geojson" else csv_bytes(rows, service.taxonomy, base_url)), echo
 
 

@@ -52,6 +52,12 @@ class DirectoryService:
 
     def refresh_vocabulary(self) -> None:
         self.vocabulary = Vocabulary(self.backend.vocabulary())
+        # Broad categories (with children) some place is filed under as such: each has a lane.
+        try:
+            filed = self.backend.facets(SearchQuery(limit=0)).get("categories", {})
+        except EngineUnavailableError:  # no lane until the engine answers; searches say it is down anyway
+            filed = {}
+        self.filed_broad = frozenset(cid for cid in filed if cid in self.taxonomy.categories and self.taxonomy.children(cid))
 
     # -- queries ------------------------------------------------------------------------------
     def build_query(
@@ -240,23 +246,49 @@ class DirectoryService:
         lanes = list(dict.fromkeys(child for cid in asked for child in (self.taxonomy.children(cid) or [cid])))
         return lanes if len(lanes) > 1 else []
 
+    def generic_lanes(self, query: SearchQuery) -> list[tuple[str, str]]:
+        """(query field, broad category) for each broad category at or above a need asked that some
+        place is filed under as such: data·inclusion's « alimentation » says food help without saying
+        meals or parcels, so such a place is in no child's lane and matches no child."""
+        lanes: list[tuple[str, str]] = []
+        for name in ("categories", "text_categories"):
+            for cid in getattr(query, name):
+                for broad in (cid, *self.taxonomy.ancestors(cid)):
+                    if broad in self.filed_broad and (name, broad) not in lanes:
+                        lanes.append((name, broad))
+        return lanes
+
     def _diversified_search(self, query: SearchQuery) -> SearchResult:
         """One search, the results taken in turn from each lane (see `lanes`), so that the most numerous
-        kind (1,400 drinking fountains) does not push the others (50 meals) off the page."""
+        kind (1,400 drinking fountains) does not push the others (50 meals) off the page; places filed
+        under a broad category only have a lane of their own (`generic_lanes`)."""
         lanes = self.lanes(query)
-        if not lanes:
+        generic = self.generic_lanes(query)
+        if not lanes and not generic:
             return precise_first(self.backend.search(query), query)
-        overall = self.backend.search(query.model_copy(update={"limit": 0}))
         wanted = query.offset + query.limit
-        # Each lane is the asked list AND the lane (the engines match the two lists separately), so a
-        # lane keeps what the broad search keeps (pharmacies stay out of « santé sexuelle »).
-        other = "text_categories" if query.categories else "categories"
-        per_lane = [
-            precise_first(self.backend.search(query.model_copy(update={other: [lane], "offset": 0, "limit": wanted})), query).hits
-            for lane in lanes
-        ]
+        if lanes:
+            overall = self.backend.search(query.model_copy(update={"limit": 0}))
+            # Each lane is the asked list AND the lane (the engines match the two lists separately), so a
+            # lane keeps what the broad search keeps (pharmacies stay out of « santé sexuelle »).
+            other = "text_categories" if query.categories else "categories"
+            per_lane = [
+                precise_first(self.backend.search(query.model_copy(update={other: [lane], "offset": 0, "limit": wanted})), query).hits
+                for lane in lanes
+            ]
+        else:
+            overall = precise_first(self.backend.search(query.model_copy(update={"offset": 0, "limit": wanted})), query)
+            per_lane = [overall.hits]
+        total = overall.total
+        for name, broad in generic:
+            # The nearest places of the broad category, GENERIC_LANE_DEPTH times the page: enough to
+            # reach past the numerous kinds filed under a child.
+            broad_query = query.model_copy(update={name: [broad], "offset": 0, "limit": wanted * GENERIC_LANE_DEPTH})
+            filed = [hit for hit in precise_first(self.backend.search(broad_query), query).hits if broad in hit.structure.categories()]
+            per_lane.append(filed)
+            total += len(filed)
         page = interleave(per_lane, wanted)[query.offset :]
-        return SearchResult(total=overall.total, hits=page, facets=overall.facets)
+        return SearchResult(total=total, hits=page, facets=overall.facets)
 
     def _count(self, params: StructureFilters, echo: QueryEcho) -> None:
         # Only searches the engine answered are counted; counting never fails a search.
@@ -355,6 +387,9 @@ def precise_first(result: SearchResult, query: SearchQuery) -> SearchResult:
         return result
     hits = sorted(result.hits, key=lambda hit: ranking_distance(hit) or 0.0)
     return SearchResult(total=result.total, hits=hits, facets=result.facets)
+
+
+GENERIC_LANE_DEPTH = 5
 
 
 def interleave(per_lane: list[list[SearchHit]], wanted: int) -> list[SearchHit]:

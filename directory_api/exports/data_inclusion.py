@@ -523,12 +523,24 @@ def _structure_losses(structure: Structure, network: str | None) -> list[Unexpre
     return [Unexpressible(structure.id, "structure", field, reason) for field, reason in found]
 
 
+@cache
+def export_thematiques(category: str) -> tuple[str, ...]:
+    """The thématiques a category is exported with: its own, or, for a broad category the mapping does
+    not name (« food », read from data·inclusion's « alimentation »), the thématiques that read back as
+    exactly it, so that what came in goes out unchanged."""
+    own = category_thematiques(category)
+    if own:
+        return own
+    every = dict.fromkeys(t for cid in get_taxonomy().descendants(category) for t in category_thematiques(cid))
+    return tuple(t for t in every if categories_from_thematiques([t]) == ([category], []))
+
+
 def service_thematiques(service: Service) -> tuple[list[str], list[str]]:
     """The service's thématiques, and its categories that have none."""
     found: dict[str, None] = {}
     unmapped = []
     for category in service.categories:
-        thematiques = category_thematiques(category)
+        thematiques = export_thematiques(category)
         if not thematiques:
             unmapped.append(category)
         found.update(dict.fromkeys(thematiques))
@@ -537,7 +549,7 @@ def service_thematiques(service: Service) -> tuple[list[str], list[str]]:
 
 def service_type(categories: Sequence[str]) -> str | None:
     """v1 `type` (one value) from data·inclusion's mapping, when the categories agree on one."""
-    types = {load_mapping().types.get(c) for c in categories if category_thematiques(c)} - {None}
+    types = {load_mapping().types.get(c) for c in categories if export_thematiques(c)} - {None}
     return types.pop() if len(types) == 1 else None
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from directory_api.fetch.publications import PARIS_DATA, OpendatasoftExport
 from directory_api.models import Modalities, PublicGroup, Publics, Reject, Service, Structure, Welcome
 from directory_api.sources._places import (
     ODBL,
@@ -47,6 +48,17 @@ INFO = SourceInfo(
 )
 
 FILE = "restaurants-casvp.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=PARIS_DATA,
+    dataset="restaurants-casvp",
+    file=FILE,
+    export="csv",
+    columns=("code", "nom_restaurant", "adresse", "ville", "tt", "type"),
+    point="tt",
+    cadence="non mise à jour depuis 2018 selon le portail",
+)
+
 OLD_DATA_WARNING = (
     "Liste de 2018 (à vérifier) : ces données n'ont pas été mises à jour depuis février 2018 ; "
     "vérifier l'adresse, les horaires et les conditions auprès du CASVP ou de la mairie d'arrondissement"

@@ -33,6 +33,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
+from directory_api.fetch.publications import DataGouvResource, FormatChanged, write_csv
 from directory_api.geography.communes import Commune, CommuneIndex
 from directory_api.models import (
     AdministrativeSituation,
@@ -49,11 +50,12 @@ from directory_api.models import (
 from directory_api.sources._places import commune_label  # « Paris 15e », as the other sources
 from directory_api.sources.base import ImportContext, SourceInfo
 from directory_api.sources.common import RowError, check_row_shape, french_phone, locate, parse_coordinates, read_csv
+from directory_api.sources.data_inclusion import IDF_DEPARTMENTS
 from directory_api.text import fold
 
 INFO = SourceInfo(
     id="finess-etablissements-idf",
-    title="FINESS — établissements sanitaires et sociaux d'Île-de-France (extraction du 8 janvier 2021)",
+    title="FINESS — établissements sanitaires et sociaux d'Île-de-France (extraction géolocalisée)",
     publisher="Ministère chargé de la santé (FINESS), publié sur data.gouv.fr",
     licence="Licence Ouverte 2.0",
     licence_url="https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
@@ -61,7 +63,85 @@ INFO = SourceInfo(
     url="https://www.data.gouv.fr/fr/datasets/finess-extraction-du-fichier-des-etablissements/",
 )
 
-FILE_NAME = "finess_etablissements_idf_20210108.csv"
+FILE_NAME = "finess_etablissements_idf_20210108.csv"  # the staged copy of ../shared/datasets
+FETCHED_FILE_NAME = "finess_etablissements_idf.csv"  # what `directory fetch` makes of the current extraction
+
+# The publisher's extraction (data.gouv.fr, « Extraction Finess des établissements géolocalisés », resource
+# 98f3161f-79ff-4f16-8f6a-6d571a80fea2 in 2026, chosen by title since an upload can change it): one
+# file, Latin-1, `;`, a first line `finess;etalab;…`, then `structureet` lines (one per établissement)
+# and `geolocalisation` lines (its Lambert-93 position). Column lists from the data.gouv.fr resource
+# description « Description des champs » of the dataset.
+STRUCTUREET_FIELDS = (
+    "section", "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie", "typvoie",
+    "voie", "compvoie", "lieuditbp", "commune", "departement", "libdepartement", "ligneacheminement",
+    "telephone", "telecopie", "categetab", "libcategetab", "categagretab", "libcategagretab", "siret",
+    "codeape", "codemft", "libmft", "codesph", "libsph", "dateouv", "dateautor", "datemaj", "numuai",
+)
+GEOLOCALISATION_FIELDS = ("section", "nofinesset", "coordxet", "coordyet", "sourcecoordet", "datemaj")
+STAGED_COLUMNS = (
+    "nofinesset", "nofinessej", "rs", "siret", "adresse", "adresse_complement", "codepostal",
+    "ville_acheminement", "departement", "telephone", "categetab", "libcategetab", "categagretab",
+    "libcategagretab", "codeape", "codesph", "libsph", "dateouv", "datemaj", "coordxet", "coordyet", "lat", "lon",
+)
+
+
+def convert_extraction(raw: bytes, out_dir: Path) -> None:
+    """The national extraction → the staged Île-de-France file (`FETCHED_FILE_NAME`), as documented in
+    ../shared/datasets/finess-etablissements-idf/README.md: address parts joined (`numvoie typvoie compvoie
+    voie`), « CP VILLE » split, département from the FINESS number, WGS84 from Lambert-93 (EPSG:2154)."""
+    from pyproj import Transformer  # only the fetch needs it
+
+    try:  # Latin-1 for years; read as UTF-8 when the publisher switches (every Latin-1 file is not UTF-8)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    establishments: dict[str, list[str]] = {}
+    positions: dict[str, tuple[str, str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = line.split(";")
+        if cells[0] == "structureet":
+            if len(cells) != len(STRUCTUREET_FIELDS):
+                raise FormatChanged(
+                    f"format changé : ligne {number} « structureet » de {len(cells)} champs au lieu de {len(STRUCTUREET_FIELDS)}"
+                )
+            row = dict(zip(STRUCTUREET_FIELDS, cells, strict=True))
+            if row["nofinesset"][:2] not in IDF_DEPARTMENTS:
+                continue
+            postcode, _, city = row["ligneacheminement"].partition(" ")
+            street = " ".join(p for p in (row["numvoie"], row["typvoie"], row["compvoie"], row["voie"]) if p)
+            establishments[row["nofinesset"]] = [
+                row["nofinesset"], row["nofinessej"], row["rs"], row["siret"], street, row["lieuditbp"], postcode,
+                city, row["nofinesset"][:2], row["telephone"], row["categetab"], row["libcategetab"],
+                row["categagretab"], row["libcategagretab"], row["codeape"], row["codesph"], row["libsph"],
+                row["dateouv"], row["datemaj"],
+            ]
+        elif cells[0] == "geolocalisation":
+            if len(cells) != len(GEOLOCALISATION_FIELDS):
+                raise FormatChanged(
+                    f"format changé : ligne {number} « geolocalisation » de {len(cells)} champs au lieu de {len(GEOLOCALISATION_FIELDS)}"
+                )
+            positions[cells[1]] = (cells[2], cells[3])
+    if not establishments:
+        raise FormatChanged("format changé : aucune ligne « structureet » d'Île-de-France dans l'extraction")
+    to_wgs84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    rows = []
+    for finess in sorted(establishments):
+        x, y = positions.get(finess, ("", ""))
+        lat = lon = ""
+        if x and y:
+            longitude, latitude = to_wgs84.transform(float(x), float(y))
+            lat, lon = f"{round(latitude, 7):.7f}", f"{round(longitude, 7):.7f}"  # 7 decimals (1 cm), as staged
+        rows.append([*establishments[finess], x, y, lat, lon])
+    write_csv(out_dir / FETCHED_FILE_NAME, STAGED_COLUMNS, rows, line_end="\r\n")
+
+
+PUBLICATION = DataGouvResource(
+    dataset="finess-extraction-du-fichier-des-etablissements",
+    title=r"g[ée]olocalis",  # « Extraction Finess des établissements géolocalisés »
+    raw_name="etalab-cs1100507-stock.csv",
+    convert=convert_extraction,
+    cadence="bimestrielle environ (data.gouv.fr)",
+)
 
 # ---------------------------------------------------------------------------------------------------
 # French text: names and addresses from the all-caps FINESS fields
@@ -1289,7 +1369,9 @@ CATEGORIES_IN_SCOPE = frozenset(_CATEGORY_RULES)
 
 
 def dataset_path(ctx: ImportContext) -> Path:
-    return ctx.dataset(INFO.id) / FILE_NAME
+    folder = ctx.dataset(INFO.id)
+    fetched = folder / FETCHED_FILE_NAME
+    return fetched if fetched.is_file() else folder / FILE_NAME
 
 
 def finess_rows(ctx: ImportContext) -> dict[str, dict[str, str]]:

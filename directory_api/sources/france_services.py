@@ -17,10 +17,14 @@ Itinerant buses (`Bus_équivalent`): the address is the home base, not where the
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
+from directory_api.fetch.publications import DataGouvResource, FormatChanged, require_columns, write_csv
 from directory_api.models import (
     WEEKDAYS,
     Modalities,
@@ -34,6 +38,7 @@ from directory_api.models import (
 from directory_api.sources._places import LICENCE_OUVERTE_2, LICENCE_OUVERTE_2_URL, join_sentences, resolve_place
 from directory_api.sources.base import ImportContext, SourceInfo
 from directory_api.sources.common import RowError, french_phone, map_rows
+from directory_api.sources.data_inclusion import IDF_DEPARTMENTS
 from directory_api.sources.hours_parsing import HoursParseError, merge_slots, parse_day
 
 INFO = SourceInfo(
@@ -47,6 +52,36 @@ INFO = SourceInfo(
 )
 
 FILE = "france-services-idf.csv"
+COLUMNS = (
+    "id_fs", "insee_dep", "lib_fs", "adresse", "complement_adresse", "insee_com", "code_postal", "lib_com",
+    "latitude", "longitude", "mail", "telephone", "h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi",
+    "h_samedi", "prise_rdv", "commentaire", "type_fs", "format_fs", "groupe_fs", "labellisation_fs",
+)
+
+
+def convert_national_list(raw: bytes, out_dir: Path) -> None:
+    """The national CSV → its Île-de-France rows, every column as published (the staged file's form)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatChanged(f"format changé : fichier non UTF-8 ({exc.reason})") from exc
+    header = text.split("\n", 1)[0]
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    require_columns(reader.fieldnames or [], COLUMNS, "liste des France services")
+    rows = [[row[c] or "" for c in COLUMNS] for row in reader if (row["insee_dep"] or "").zfill(2) in IDF_DEPARTMENTS]
+    if not rows:
+        raise FormatChanged("format changé : aucune France services d'Île-de-France dans la liste")
+    write_csv(out_dir / FILE, COLUMNS, rows)
+
+
+PUBLICATION = DataGouvResource(
+    dataset="liste-des-structures-france-services",
+    title=r"france services",
+    raw_name="liste-france-services.csv",
+    convert=convert_national_list,
+    cadence="mensuelle environ (ANCT)",
+)
 DAY_COLUMNS = {
     "h_lundi": Weekday.monday,
     "h_mardi": Weekday.tuesday,

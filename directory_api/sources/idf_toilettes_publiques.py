@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from directory_api.fetch.publications import REGION_DATA, OpendatasoftExport
 from directory_api.models import Modalities, Reject, Service, Structure
 from directory_api.sources._osm_hours import parse_osm_opening_hours
 from directory_api.sources._places import ODBL, ODBL_URL, join_sentences, resolve_place, yes_no
@@ -46,6 +47,21 @@ INFO = SourceInfo(
 )
 
 FILE = "toilettes-publiques-en-ile-de-france.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=REGION_DATA,
+    dataset="toilettes-publiques-en-ile-de-france",
+    file=FILE,
+    export="csv",
+    columns=(
+        "Source", "Accessible au public", "Tarif", "Accessibilite PMR", "Indications de localisation", "Type",
+        "Horaires d'ouverture", "Relais bébé", "coord_geo", "osm_id", "nom_de_la_commune",
+        "code_geogrephique_commune", "nom_departement", "code_geographique_departement",
+    ),
+    point="coord_geo",
+    cadence="variable (consolidation régionale)",
+)
+
 COPY_OF_PARIS_SANISETTES = "copie de paris-sanisettes (source « Autres »)"
 COPY_OF_RATP_TOILETTES = "copie de ratp-toilettes (source « Autres »)"
 

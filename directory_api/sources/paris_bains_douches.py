@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from directory_api.fetch.publications import PARIS_DATA, OpendatasoftExport
 from directory_api.models import WEEKDAYS, Modalities, OpeningHours, Reject, Service, Structure, TimeSlot, Weekday
 from directory_api.sources._places import (
     ODBL,
@@ -45,6 +46,25 @@ INFO = SourceInfo(
 )
 
 FILE = "paris-bains-douches.csv"
+# The fields of the « îlots de fraîcheur » export kept in the staged file (geo_shape, a duplicate of the point, is dropped).
+ILOTS_COLUMNS = (
+    "identifiant", "id_dicom", "nom", "type", "payant", "adresse", "arrondissement", "statut_ouverture",
+    "horaires_periode", "horaires_lundi", "horaires_mardi", "horaires_mercredi", "horaires_jeudi",
+    "horaires_vendredi", "horaires_samedi", "horaires_dimanche", "proposition_usager",
+)
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=PARIS_DATA,
+    dataset="ilots-de-fraicheur-equipements-activites",  # the bains-douches are its « Bains-douches » rows
+    file=FILE,
+    export="json",
+    columns=ILOTS_COLUMNS,
+    point="geo_point_2d",
+    keep=lambda record: record.get("type") == "Bains-douches",
+    sort_key=lambda record: int(re.sub(r"\D", "", str(record.get("identifiant"))) or 0),  # BD1…BD17
+    cadence="saisonnière (périodes d'ouverture)",
+)
+
 OFFICIAL_PAGE = "https://www.paris.fr/pages/les-bains-douches-municipaux-138"
 PARIS_DAY_COLUMNS = {
     "horaires_lundi": Weekday.monday,

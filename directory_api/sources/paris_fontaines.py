@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from directory_api.fetch.publications import PARIS_DATA, OpendatasoftExport
 from directory_api.geography.communes import Commune
 from directory_api.models import Modalities, OpeningHours, Reject, Service, Structure, TemporaryClosure
 from directory_api.sources._places import (
@@ -49,6 +50,17 @@ INFO = SourceInfo(
 )
 
 FILE = "fontaines-a-boire.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=PARIS_DATA,
+    dataset="fontaines-a-boire",
+    file=FILE,
+    export="json",
+    columns=("gid", "type_objet", "modele", "no_voirie_pair", "no_voirie_impair", "voie", "commune", "dispo", "debut_ind", "fin_ind", "motif_ind"),
+    point="geo_point_2d",
+    cadence="quotidienne (disponibilité)",
+)
+
 
 TYPE_LABELS = {
     "FONTAINE_BOIS": "Fontaine « Bois »",

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from directory_api.fetch.publications import PARIS_DATA, OpendatasoftExport
 from directory_api.models import Modalities, Reject, Service, Structure
 from directory_api.sources._places import (
     ODBL,
@@ -38,7 +39,7 @@ from directory_api.sources._places import (
 )
 from directory_api.sources.base import ImportContext, SourceInfo
 from directory_api.sources.common import RowError, check_row_shape, read_csv
-from directory_api.sources.paris_bains_douches import parse_paris_data_hours
+from directory_api.sources.paris_bains_douches import ILOTS_COLUMNS, parse_paris_data_hours
 
 INFO = SourceInfo(
     id="paris-ilots-fraicheur-equipements",
@@ -52,6 +53,17 @@ INFO = SourceInfo(
 )
 
 FILE = "ilots-de-fraicheur-equipements-activites.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=PARIS_DATA,
+    dataset="ilots-de-fraicheur-equipements-activites",
+    file=FILE,
+    export="json",
+    columns=ILOTS_COLUMNS,
+    point="geo_point_2d",
+    cadence="saisonnière (périodes d'ouverture)",
+)
+
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from directory_api.fetch.publications import PARIS_DATA, OpendatasoftExport
 from directory_api.models import (
     WEEKDAYS,
     Gender,
@@ -61,6 +62,17 @@ INFO = SourceInfo(
 )
 
 FILE = "sanisettesparis.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=PARIS_DATA,
+    dataset="sanisettesparis",
+    file=FILE,
+    export="csv",  # the staged file is the labelled CSV export (upper-case headers)
+    columns=("TYPE", "STATUT", "ADRESSE", "ARRONDISSEMENT", "HORAIRE", "ACCES_PMR", "RELAIS_BEBE", "URL_FICHE_EQUIPEMENT", "geo_point_2d"),
+    point="geo_point_2d",
+    cadence="quotidienne (statuts et horaires)",
+)
+
 
 KINDS = {
     "SANISETTE": "Sanisette",

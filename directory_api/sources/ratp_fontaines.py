@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from directory_api.fetch.publications import RATP_DATA, OpendatasoftExport
 from directory_api.geography.communes import Commune
 from directory_api.models import Modalities, Reject, Service, Structure
 from directory_api.sources._places import (
@@ -44,6 +45,20 @@ INFO = SourceInfo(
 )
 
 FILE = "fontaines-a-eau-dans-le-reseau-ratp.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=RATP_DATA,
+    dataset="fontaines-a-eau-dans-le-reseau-ratp",
+    file=FILE,
+    export="json",
+    columns=(
+        "ligne", "station_ou_gare", "longitude", "latitude", "adresse", "code_postal", "commune",
+        "numero_de_l_acces_a_la_station_le_plus_proche", "nom_de_l_acces_a_la_station_le_plus_proche",
+        "en_zone_controlee_ou_non", "identifiant_ratp", "id_idm_de_l_acces_le_plus_proche",
+    ),
+    cadence="variable",
+)
+
 IN_CONTROLLED_ZONE = "Dans la zone contrôlée : un titre de transport valable est nécessaire pour y accéder."
 PROBABLY_OUTSIDE = (
     "Probablement hors de la zone contrôlée, donc accessible sans titre de transport "

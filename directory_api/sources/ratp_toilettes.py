@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from directory_api.fetch.publications import RATP_DATA, OpendatasoftExport
 from directory_api.models import Modalities, Provenance, Reject, Service, Structure
 from directory_api.sources._places import (
     ODBL,
@@ -53,6 +54,21 @@ INFO = SourceInfo(
 )
 
 FILE = "sanitaires-reseau-ratp.csv"
+# Where the publisher serves it (directory fetch).
+PUBLICATION = OpendatasoftExport(
+    portal=RATP_DATA,
+    dataset="sanitaires-reseau-ratp",
+    file=FILE,
+    export="json",
+    columns=(
+        "ligne", "station", "accessible_au_public", "tarif_gratuit_payant", "acces_passe_navigo_ou_ticket_t",
+        "acces_bouton_poussoir", "en_zone_controlee", "hors_zone_controlee_station",
+        "hors_zone_controlee_voie_publique", "accessibilite_pmr", "localisation", "gestionnaire",
+    ),
+    point="coord_geo",
+    cadence="variable",
+)
+
 NOT_PUBLIC = "toilettes non accessibles au public"
 
 STATIONS_SOURCE = "idfm-gares"

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from directory_api.fetch.publications import ManualPublication
 from directory_api.geography.communes import Commune
 from directory_api.models import Modalities, Provenance, Reject, Service, Structure
 from directory_api.sources import finess_etablissements_idf as finess
@@ -52,6 +53,16 @@ from directory_api.sources.common import RowError, check_row_shape, french_phone
 _LICENCE = "Licence Ouverte 2.0 (à confirmer sur data.drees)"
 _LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 _URL = "https://data.drees.solidarites-sante.gouv.fr/explore/dataset/708_bases-statistiques-sae/information/"
+
+# DREES ships each year's base as a 7z archive of SAS and CSV tables (dataset 708_bases-statistiques-sae):
+# one new file a year, with a new name, whose IVG block moves between bordereaux over the years. Staged by a
+# person, with the method in ../shared/datasets/sae-2024/README.md; `directory fetch` says where to look.
+PUBLICATION = ManualPublication(
+    page_url=_URL,
+    cadence="annuelle (base de l'année N publiée en N+1)",
+    how="base annuelle en archive 7z sur data.drees : ajouter le dossier sae-<année> comme sae-2024 "
+    "(méthode dans son README), puis relancer l'import",
+)
 
 INFO = SourceInfo(
     id="sae-2023",

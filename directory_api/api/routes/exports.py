@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from directory_api.exports.data_inclusion import export
 from directory_api.importer import read_structures
+from directory_api.licences import exportable
 
 router = APIRouter(prefix="/exports/data-inclusion", tags=["exports data·inclusion"])
 
@@ -50,7 +51,7 @@ class DataInclusionExport:
             return self._files
 
     def _build(self) -> ExportFiles:
-        structures, services, unexpressible = export(read_structures(self.structures_dir))
+        structures, services, unexpressible = export(exportable(read_structures(self.structures_dir)))
         return ExportFiles(
             structures=_dumps(structures),
             services=_dumps(services),
