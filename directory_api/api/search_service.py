@@ -21,7 +21,14 @@ from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import Publics, Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
 from directory_api.quality import quality
-from directory_api.search.backend import SearchBackend, SearchHit, SearchQuery, SearchResult, facet_counts
+from directory_api.search.backend import (
+    EngineUnavailableError,
+    SearchBackend,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    facet_counts,
+)
 from directory_api.search.conditions import UNCONFIRMED_LABELS, unconfirmed
 from directory_api.search.understanding import TermMatcher, Vocabulary, understand
 from directory_api.taxonomy import Taxonomy
