@@ -272,3 +272,39 @@ class Reject(Model):
     reason: str
     record_id: str | None = None
     out_of_scope: bool = False
+
+
+class RemoteSource(Model):
+    """The official or operator page a remote service's number and hours were read on."""
+
+    title: str
+    url: HttpUrl
+    publisher: str
+    evidence: str = Field(description="L'extrait lu qui donne le numéro (et les horaires).")
+    checked: date = Field(description="Date de la lecture.")
+
+
+class RemoteService(Model):
+    """Help that is not a place: a phone line, a chat, an online service (data·inclusion
+    `modes_accueil: a-distance`), for the area it serves. Unknown is `None`, never guessed."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1)
+    description: str
+    phone: str | None = Field(default=None, pattern=r"^\d{3,10}$", description="Numéro tel qu'il se compose.")
+    website: HttpUrl | None = None
+    chat_url: HttpUrl | None = None
+    hours: str | None = Field(default=None, description="Horaires au format OpenStreetMap `opening_hours`.")
+    hours_text: str | None = Field(default=None, description="Horaires tels que la source les dit.")
+    free: bool | None = None
+    anonymous: bool | None = None
+    public: str
+    min_age: int | None = Field(default=None, ge=0, le=120)
+    max_age: int | None = Field(default=None, ge=0, le=120)
+    area: Literal["national", "ile-de-france"]
+    categories: list[CategoryId] = Field(min_length=1)
+    first_for: list[CategoryId] = Field(
+        default_factory=list,
+        description="Besoins pour lesquels cette ligne passe avant tout lieu (danger, une nuit dehors).",
+    )
+    source: RemoteSource

@@ -24,9 +24,6 @@ class Category(BaseModel):
     rank: int = 0
     description: str | None = None
     terms: tuple[str, ...] = Field(default=(), description="Synonymes et mots tapés par les usagers.")
-    helpline: str | None = Field(
-        default=None, description="Ligne d'écoute nationale de ce besoin, donnée avec les lieux (et sans lieu)."
-    )
     supersedes: tuple[str, ...] = Field(
         default=(), description="Catégories retirées quand celle-ci est aussi nommée (IVG et « enceinte »)."
     )

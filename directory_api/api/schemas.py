@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from directory_api.geography.gazetteer import Place
-from directory_api.models import Provenance, Structure
+from directory_api.models import Provenance, RemoteService, Structure
 from directory_api.quality import Quality
 
 
@@ -96,6 +96,12 @@ class QueryEcho(BaseModel):
     sort: str
 
 
+class RemoteServiceItem(RemoteService):
+    """A line, chat or online service that fits the need asked, wherever the person is."""
+
+    opening: OpeningOut = Field(description="Joignable maintenant d'après ses horaires (`unknown` sans horaires).")
+
+
 class SearchResponse(BaseModel):
     total: int
     unconfirmed_total: int = Field(
@@ -106,6 +112,16 @@ class SearchResponse(BaseModel):
     items: list[StructureItem]
     facets: dict[str, dict[str, int]]
     query: QueryEcho
+    remote: list[RemoteServiceItem] = Field(
+        default_factory=list,
+        description="Aide à distance (téléphone, tchat, en ligne) pour le besoin demandé, partout en Île-de-France "
+        "(data/remote-services.yml, chaque numéro avec sa source).",
+    )
+    remote_first: bool = Field(
+        default=False,
+        description="Vrai quand aucun lieu ne correspond ou qu'aucun n'est connu ouvert maintenant : l'aide à "
+        "distance est à montrer avant les lieux.",
+    )
 
 
 class CategoryNode(BaseModel):

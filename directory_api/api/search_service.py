@@ -14,13 +14,14 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime
 
 from directory_api.api.parameters import StructureFilters, StructureSearchParams
-from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, SearchResponse, StructureItem
+from directory_api.api.schemas import Freshness, OpeningOut, QueryEcho, RemoteServiceItem, SearchResponse, StructureItem
 from directory_api.freshness import freshness_view
 from directory_api.geography.gazetteer import Gazetteer, Place
 from directory_api.labels import GENDER_LABELS, listed_publics
-from directory_api.models import Publics, Structure
+from directory_api.models import Publics, RemoteService, Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
 from directory_api.quality import quality
+from directory_api.remote_services import fitting, load_remote_services, remote_opening
 from directory_api.search.backend import (
     EngineUnavailableError,
     SearchBackend,
@@ -52,6 +53,7 @@ class DirectoryService:
     merged_into: dict[str, str] = dataclass_field(default_factory=dict)
     # Called once per answered search (results page or export): the usage counters (directory_api.usage).
     on_search: Callable[[StructureFilters, QueryEcho], None] | None = None
+    remote_services: tuple[RemoteService, ...] = dataclass_field(default_factory=load_remote_services)
 
     def __post_init__(self) -> None:
         self.matcher = TermMatcher(self.taxonomy)
@@ -132,16 +134,33 @@ class DirectoryService:
             params, sort=params.sort, offset=(params.page - 1) * params.size, limit=params.size
         )
         query, echo, (result, unconfirmed_total) = self._search_words_relaxed(query, echo, strict=params.strict)
+        needs = [*query.categories, *query.text_categories]  # before any help nearby replaces them
         if not result.total and params.nearby_help:
             query, echo, (result, unconfirmed_total) = self._search_nearby_help(query, echo, result, unconfirmed_total, strict=params.strict)
         self._count(params, echo)
         now = query.open_at or parse_moment(None)
+        items = [self.item(hit, now, query) for hit in result.hits]
+        remote = [self.remote_item(line, now) for line in fitting(self.remote_services, needs, self.taxonomy, params.age)]
         return SearchResponse(
             total=result.total,
             unconfirmed_total=unconfirmed_total,
-            items=[self.item(hit, now, query) for hit in result.hits],
+            items=items,
             facets=result.facets,
             query=echo.model_copy(update={"strict": params.strict}),
+            remote=remote,
+            # A line for danger or a night outside; nothing fits nearby (help nearby is not what was
+            # asked); or nothing is known to be open now.
+            remote_first=bool(remote) and (
+                any(set(line.first_for) & set(needs) for line in remote)
+                or not items or bool(echo.nearby_help) or all(i.opening.status != "open" for i in items)
+            ),
+        )
+
+    def remote_item(self, line: RemoteService, now: datetime) -> RemoteServiceItem:
+        opening = remote_opening(line, now)
+        return RemoteServiceItem(
+            **line.model_dump(),
+            opening=OpeningOut(status=opening.status, next_change=opening.next_change, label=opening.label(now)),
         )
 
     def total(self, params: StructureFilters) -> int:

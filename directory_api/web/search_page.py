@@ -292,10 +292,6 @@ def _search(service: DirectoryService, raw: dict[str, Any], context: dict[str, A
         understood=[taxonomy[c].label for c in result.query.text_categories if c in taxonomy],
         missing_needs=[taxonomy[c].label for c in [*result.query.categories, *result.query.text_categories]],
         helping=[taxonomy[c].label for c in result.query.nearby_help],
-        helplines=list(dict.fromkeys(
-            line for c in [*result.query.categories, *result.query.text_categories]
-            if c in taxonomy and (line := taxonomy[c].helpline)
-        )),
         first=first,
         last=first + len(result.items) - 1,
         current_page=params.page,

@@ -41,7 +41,7 @@ def test_should_match_no_need_in_a_text_without_one(client):
 
 def test_should_return_items_with_the_documented_fields(client):
     body = client.get("/structures", params={"category": "shower", "place": "Paris 10e"}).json()
-    assert set(body) == {"total", "unconfirmed_total", "items", "facets", "query"}
+    assert set(body) == {"total", "unconfirmed_total", "items", "facets", "query", "remote", "remote_first"}
     item = body["items"][0]
     for field in ("id", "name", "categories", "address", "postcode", "commune", "lat", "lon", "distance_m", "phones", "conditions", "unconfirmed", "opening", "sources"):
         assert field in item

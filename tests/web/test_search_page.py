@@ -289,7 +289,7 @@ def test_should_give_the_helpline_with_a_need_that_has_one(page: Page, live_serv
     # « femme battue aide »: the directory has no violence support place; the 3919 comes first, then
     # the places that can help, announced as such (the centre de santé sexuelle receives victims).
     page.goto(f"{live_server}/?q=femme+battue+aide&place=Versailles")
-    line = page.locator(".helpline a[href='tel:3919']")
+    line = page.locator(".remote a[href='tel:3919']")
     assert line.is_visible()
     notice = page.locator(".nearby-help")
     assert "Aucun lieu « Violences Sexistes et Sexuelles » connu dans ce rayon" in notice.inner_text()
