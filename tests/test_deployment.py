@@ -305,3 +305,20 @@ def test_should_write_random_secrets_once_into_a_private_env_file(tmp_path):
         env={k: v for k, v in os.environ.items() if k not in SECRETS},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_nightly_refresh_shares_the_data_with_the_api_and_takes_the_token_from_the_environment():
+    compose = resolved_compose("--profile", "refresh", DATA_INCLUSION_TOKEN="jeton-du-test")
+    refresh, api = compose["services"]["directory-refresh"], compose["services"]["directory-api"]
+    assert "directory-data:/app/data:rw" in refresh["volumes"] and "directory-data:/app/data:rw" in api["volumes"]
+    command = " ".join(refresh["command"])
+    assert "directory fetch" in command and "-eq 3" in command and "directory build-index" in command
+    environment = refresh["environment"]
+    token = environment.get("DATA_INCLUSION_TOKEN") if isinstance(environment, dict) else next(
+        e.split("=", 1)[1] for e in environment if e.startswith("DATA_INCLUSION_TOKEN=")
+    )
+    assert token == "jeton-du-test"
+    assert "jeton" not in (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "directory-refresh" not in resolved_compose()["services"]  # only with its profile
+    timer = (REPO / "deploy" / "systemd" / "directory-refresh.service").read_text(encoding="utf-8")
+    assert "SuccessExitStatus=3" in timer and "--profile refresh run --rm directory-refresh" in timer

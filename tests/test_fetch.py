@@ -235,3 +235,27 @@ def test_the_command_fetches_and_says_what_failed_in_french(publishers, tmp_path
     assert "ratp-toilettes : ÉCHEC, données précédentes gardées — data.ratp.fr répond 503" in run.stderr
     assert "paris-sanisettes : nouvelle version téléchargée, données du 2024-11-13" in run.stdout
     assert "data-inclusion-idf : non activée" in run.stdout
+
+
+def test_health_and_the_sources_page_say_each_sources_date_last_fetch_and_failure(publishers, refreshed, datasets_dir, tmp_path) -> None:
+    from directory_api.api.app import create_app
+    from directory_api.settings import Settings
+
+    server, base = publishers
+    root, _, _ = refreshed
+    server.faults = {"data.ratp.fr": "down"}
+    try:
+        fetch_again(datasets_dir, root, base, only=["ratp-toilettes"])
+    finally:
+        server.faults = {}
+    settings = Settings(data_dir=root / "data", fetch_dir=root / "fetch", index_path=tmp_path / "index.sqlite", usage_enabled=False)
+    EmbeddedBackend(settings.index_path).bulk_load(read_structures(root / "data" / "structures"))
+    with TestClient(create_app(settings)) as client:
+        sources = client.get("/health").json()["sources"]
+        assert sources["ratp-toilettes"]["fetch"] == "failed"
+        assert "data.ratp.fr répond 503" in sources["ratp-toilettes"]["reason"]
+        assert sources["ratp-toilettes"]["last_success"]  # the data in use is the last good one
+        assert sources["paris-sanisettes"]["data_date"] == "2024-11-13"
+        assert sources["region-maisons-solidaires"]["fetch"] == "never"
+        page = client.get("/sources").text
+        assert "ÉCHEC, données précédentes gardées ; dernier téléchargement réussi le" in page

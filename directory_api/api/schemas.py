@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from directory_api.fetch.status import SourceStatus
 from directory_api.geography.gazetteer import Place
 from directory_api.models import Provenance, RemoteService, Structure
 from directory_api.quality import Quality
@@ -154,6 +155,11 @@ class Health(BaseModel):
     backend: str = Field(description="Moteur de recherche : `embedded` ou `elasticsearch`.")
     engine: Literal["up", "down"] = Field(description="État du moteur de recherche.")
     structures: int | None = Field(description="Nombre de lieux indexés (vide si le moteur ne répond pas).")
+    sources: dict[str, SourceStatus] = Field(
+        default_factory=dict,
+        description="Par source : date de ses données, dernier téléchargement réussi et état du dernier essai "
+        "(`directory fetch`) ; une source en échec garde ses données précédentes.",
+    )
 
 
 class ErrorDetail(BaseModel):

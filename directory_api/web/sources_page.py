@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from directory_api.fetch.status import FETCH_LABELS, source_statuses
 from directory_api.importer import MERGE_REPORT
 from directory_api.web import templates
 from directory_api.web.search_page import sources_info
@@ -20,8 +21,9 @@ def sources_page(request: Request) -> HTMLResponse:
     report = json.loads((structures / "import-report.json").read_text(encoding="utf-8"))
     merges = json.loads((structures / MERGE_REPORT).read_text(encoding="utf-8"))
     counts = report["sources"]
+    statuses = source_statuses(structures, request.app.state.settings.fetch_dir)
     rows = [
-        {"info": info, "entry": counts[info.id]}
+        {"info": info, "entry": counts[info.id], "status": statuses[info.id], "fetch_label": FETCH_LABELS[statuses[info.id].fetch]}
         for info in sorted(sources_info().values(), key=lambda i: i.title)
         if info.id in counts
     ]
