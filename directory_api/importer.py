@@ -417,8 +417,9 @@ README_FOOTER = """
 Distributions alimentaires (Restos du Cœur, Secours populaire, banques alimentaires, épiceries
 solidaires), accueils de jour, domiciliation, bagageries, laveries solidaires, permanences
 juridiques, listes 115 / SIAO, aide vétérinaire. Aucun lieu n'a été inventé pour combler ces
-manques : les futures sources (export Soliguide ou data·inclusion, par exemple) s'ajoutent par un
-nouveau module dans `directory_api/sources/`.
+manques : en déploiement, le connecteur data·inclusion (DORA, Soliguide…) les apporte avec un jeton
+(`DATA_INCLUSION_TOKEN=… make refresh`, voir `docs/data.md`) ; d'ici là, chaque recherche donne
+l'aide à distance qui répond à ce besoin (`data/remote-services.yml`).
 
 Les positions sans coordonnées dans la source sont placées au centre de leur commune
 (`location_precision: "commune"`) : il n'y a pas de base d'adresses hors ligne.
