@@ -52,5 +52,14 @@ def fitting(
     return [service for *_, service in sorted(found, key=lambda entry: entry[:2])]
 
 
+def spoken_phone(number: str) -> str:
+    """A number as people say it: « 3919 », « 0 800 08 11 11 » (numéros verts), « 09 74 75 13 13 »."""
+    if len(number) != 10:
+        return number
+    if number.startswith("080"):
+        return f"{number[0]} {number[1:4]} {number[4:6]} {number[6:8]} {number[8:]}"
+    return " ".join(number[i : i + 2] for i in range(0, 10, 2))
+
+
 def remote_opening(service: RemoteService, now: datetime) -> Opening:
     return opening_at(parse_osm_opening_hours(service.hours), now)

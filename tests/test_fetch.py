@@ -207,8 +207,12 @@ def test_data_inclusion_records_are_searched_merged_and_exported_as_their_licenc
     settings = Settings(data_dir=root / "data", index_path=tmp_path / "index.sqlite", usage_enabled=False)
     EmbeddedBackend(settings.index_path).bulk_load(read_structures(root / "data" / "structures"))
     with TestClient(create_app(settings)) as client:
-        found = client.get("/structures", params={"q": "colis alimentaire", "place": "Sarcelles"}).json()
-        assert found["items"][0]["id"] == "dora--test-epicerie-sarcelles"
+        # data·inclusion says « alimentation » without saying parcels or meals: the place is found for both
+        # words, with the 115 in the remote section.
+        for words in ("colis alimentaire", "manger"):
+            found = client.get("/structures", params={"q": words, "place": "Sarcelles"}).json()
+            assert found["items"][0]["id"] == "dora--test-epicerie-sarcelles", words
+            assert "samu-social-115" in [line["id"] for line in found["remote"]]
         clothes = client.get("/structures", params={"category": "clothing", "place": "Paris 18e"}).json()
         assert "soliguide--test-vestiaire-paris18" in [i["id"] for i in clothes["items"]]  # served
         exported = client.get("/exports/data-inclusion/structures.json").json()
@@ -243,6 +247,7 @@ def test_health_and_the_sources_page_say_each_sources_date_last_fetch_and_failur
 
     server, base = publishers
     root, _, _ = refreshed
+    fetch_again(datasets_dir, root, base, only=["ratp-toilettes", "paris-sanisettes"])  # a success first
     server.faults = {"data.ratp.fr": "down"}
     try:
         fetch_again(datasets_dir, root, base, only=["ratp-toilettes"])

@@ -52,7 +52,8 @@ def server(tmp_path_factory):
 def test_should_serve_health_over_http(server):
     base, _ = server
     body = httpx.get(f"{base}/health").json()
-    assert body == {"status": "ok", "backend": "embedded", "engine": "up", "structures": body["structures"]}
+    assert body == {"status": "ok", "backend": "embedded", "engine": "up", "structures": body["structures"], "sources": body["sources"]}
+    assert body["sources"]["paris-sanisettes"]["fetch"] == "never"  # staged copy, no directory fetch here
     assert body["structures"] > 10_000
 
 

@@ -80,11 +80,31 @@ class AnswerQuery(BaseModel):
     nearby_help: list[str] = Field(default_factory=list)  # categories searched instead of a need without places
 
 
+class RemoteOpening(BaseModel):
+    status: str
+    label: str
+
+
+class RemoteLine(BaseModel):
+    """A line, chat or online service the API gives for the need (`remote`: data/remote-services.yml)."""
+
+    id: str
+    name: str
+    description: str = ""
+    phone: str | None = None
+    phone_label: str | None = None  # as people say it, from the API
+    website: str | None = None
+    hours_text: str | None = None
+    free: bool | None = None
+    opening: RemoteOpening
+
+
 class SearchAnswer(BaseModel):
     total: int
     unconfirmed_total: int = 0  # of `total`, the places kept although their record does not confirm a filter
     items: list[StructureItem]
     query: AnswerQuery = Field(default_factory=AnswerQuery)
+    remote: list[RemoteLine] = Field(default_factory=list)
 
     @property
     def none_confirmed(self) -> bool:

@@ -66,3 +66,4 @@ def structure_payload(item: StructureItem) -> dict[str, Any]:
         "unconfirmed": item.unconfirmed,
         "stale": item.freshness.stale,
     }
+

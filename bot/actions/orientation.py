@@ -87,8 +87,8 @@ BRANCHES: tuple[Branch, ...] = (
     Branch(
         ANIMALS,
         None,
-        "L'annuaire ne connaît pas encore d'aide vétérinaire gratuite ni d'aide pour les animaux : la mairie (CCAS) "
-        "et les associations de protection animale peuvent vous orienter.",
+        "L'annuaire ne connaît pas de lieu fixe d'aide vétérinaire gratuite ni d'aide pour les animaux : la mairie "
+        "(CCAS) et les associations de protection animale peuvent vous orienter.",
     ),
     Branch(FOOD, None, "Appelez le 115 ou la mairie de votre commune (CCAS) : ils connaissent les distributions proches.",
            nothing_calls=("115",)),

@@ -15,12 +15,13 @@ from actions.context import SearchContext, fold, said_in_conversation, search_co
 from actions.directory_client import (
     DirectoryClient,
     DirectoryUnavailableError,
+    RemoteLine,
     SearchAnswer,
     StructureItem,
     StructureQuery,
 )
 from actions.formatting import radius_label, structure_payload, structure_text
-from actions.helplines import calls_payload
+from actions.helplines import HELPLINES, calls_payload
 from actions.orientation import PARTNER_VIOLENCE, SHELTER, national_calls, national_resource, safety_calls, safety_lines
 from actions.situations import ANIMAL_NOTE, CONTEXT_SLOTS
 
@@ -103,16 +104,41 @@ class SearchPlan:
 
 async def find_with_widening(
     client: DirectoryClient, plan: SearchPlan
-) -> tuple[SearchAnswer | None, float, str | None, SearchContext]:
-    """First attempt with results: the time filter is dropped only after every radius failed with it."""
+) -> tuple[SearchAnswer | None, float, str | None, SearchContext, list[RemoteLine]]:
+    """First attempt with results: the time filter is dropped only after every radius failed with it.
+    The remote lines for the need come with it, found or not."""
     contexts = [plan.context, plan.context.without_time()] if plan.context.time_filtered else [plan.context]
     steps = radius_steps(plan.radius, plan.department)
+    remote: list[RemoteLine] = []
     for context in contexts:
         for radius, department in steps:
             answer = await client.search(plan.query(radius, department, context))
+            remote = answer.remote
             if answer.total:
-                return answer, radius, department, context
-    return None, steps[-1][0], steps[-1][1], contexts[-1]
+                return answer, radius, department, context, remote
+    return None, steps[-1][0], steps[-1][1], contexts[-1], remote
+
+
+def remote_sentences(remote: list[RemoteLine], said: str, calls: list[str], limit: int = 2) -> tuple[list[str], list[str]]:
+    """The lines the directory gives for the need that were not already said (by number), at most
+    `limit`, and their numbers for call buttons."""
+    digits = re.sub(r"\D", "", said)
+    lines, numbers = [], []
+    for line in remote:
+        if line.phone and (line.phone in digits or line.phone in calls):
+            continue
+        if line.phone:
+            when = line.hours_text or line.opening.label
+            lines.append(f"À distance : {line.name}, {line.phone_label or line.phone} ({when}).")
+            if line.phone in HELPLINES:  # a call button only for the numbers declared there
+                numbers.append(line.phone)
+        elif line.website:
+            lines.append(f"En ligne : {line.name}, {line.website}")
+        else:  # neither number nor site (consultations held in day centres): what it is and how to reach it
+            lines.append(f"À savoir : {line.name}. {line.description}")
+        if len(lines) == limit:
+            break
+    return lines, numbers
 
 
 async def find_nearby_help(client: DirectoryClient, plan: SearchPlan, context: SearchContext) -> SearchAnswer | None:
@@ -184,7 +210,7 @@ async def search_and_answer(dispatcher: CollectingDispatcher, plan: SearchPlan) 
         return []
     client = DirectoryClient()
     try:
-        answer, radius, department, context = await find_with_widening(client, plan)
+        answer, radius, department, context, remote = await find_with_widening(client, plan)
     except DirectoryUnavailableError:
         dispatcher.utter_message(text=UNAVAILABLE)
         return []
@@ -199,8 +225,11 @@ async def search_and_answer(dispatcher: CollectingDispatcher, plan: SearchPlan) 
             lines.append(f"Ces lieux près de {plan.place_label} peuvent vous aider ou vous orienter :")
             lines += [structure_text(i + 1, item) for i, item in enumerate(helping.items)]
         lines.append(national_resource(plan.categories))
-        dispatcher.utter_message(text="\n\n".join(lines))
         calls = [*safety_calls(plan.categories, plan.violence), *national_calls(plan.categories)]
+        more, more_calls = remote_sentences(remote, "\n".join(lines), calls)
+        lines += more
+        calls += more_calls
+        dispatcher.utter_message(text="\n\n".join(lines))
         shown = helping.items if helping is not None else []
         dispatcher.utter_message(json_message=plan.payload(SearchAnswer(total=0, items=[]), shown, radius, context, calls))
         return [SlotSet("results_shown", None), SlotSet("search_radius_km", None), SlotSet("search_department", None)]

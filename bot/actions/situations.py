@@ -36,8 +36,8 @@ ANIMAL_NOTE = (
     "qui sait quels centres prennent les chiens, ou appelez le lieu avant d'y aller."
 )
 VET_NOTE = (  # the same words as the ANIMALS branch of orientation.py when nothing is found
-    "L'annuaire ne connaît pas encore d'aide vétérinaire gratuite : les mairies (CCAS) et les associations de "
-    "protection animale peuvent vous orienter."
+    "L'annuaire ne connaît pas de lieu fixe d'aide vétérinaire gratuite : les mairies (CCAS) et les associations "
+    "de protection animale peuvent vous orienter."
 )
 
 

@@ -172,6 +172,38 @@ def test_should_offer_the_places_that_can_help_when_the_need_has_none():
     assert payloads(dispatcher)[0]["structures"]
 
 
+def test_should_add_the_directorys_remote_lines_not_already_said_when_nothing_is_found():
+    # No vet help in the directory's places: its remote services give Vétérinaires pour Tous (no number, no
+    # site: what it is and how to reach it); for food near Provins, the 115 the national resource already
+    # says is not repeated.
+    dispatcher, _ = search({"categories": ["vet_care"], "need_label": "Vétérinaire", "place_label": "Évry",
+                            "lat": 48.6294, "lon": 2.4417})
+    text = texts(dispatcher)[0]
+    assert "Je n'ai trouvé aucun lieu" in text
+    assert "À savoir : Vétérinaires pour Tous" in text and "demandez la prochaine permanence" in text
+    dispatcher, _ = search({"categories": ["food_packages"], "need_label": "Colis alimentaire", "place_label": "Provins (77)",
+                            "lat": 48.5599, "lon": 3.2993, "radius_km": 3.0, "department": "77"})
+    text = texts(dispatcher)[0]
+    assert text.count("115") >= 1 and "À distance : 115" not in text
+
+
+def test_remote_sentences_skip_what_was_said_and_keep_buttons_for_declared_numbers():
+    from actions.directory_client import RemoteLine
+    from actions.search import remote_sentences
+
+    lines = [
+        RemoteLine(id="a", name="115 – Samu social", phone="115", opening={"status": "open", "label": "Ouvert"}),
+        RemoteLine(id="b", name="Drogues Info Service", phone="0800231313", phone_label="0 800 23 13 13", hours_text="Tous les jours de 8 h à 2 h", opening={"status": "open", "label": "Ouvert"}),
+        RemoteLine(id="c", name="Joueurs Info Service", phone="0974751313", phone_label="09 74 75 13 13", opening={"status": "closed", "label": "Fermé"}),
+    ]
+    said, numbers = remote_sentences(lines, "Appelez le 115 (gratuit, 24 h/24).", ["115"])
+    assert said == [
+        "À distance : Drogues Info Service, 0 800 23 13 13 (Tous les jours de 8 h à 2 h).",
+        "À distance : Joueurs Info Service, 09 74 75 13 13 (Fermé).",
+    ]
+    assert numbers == ["0800231313"]  # Joueurs Info Service is not among the declared call buttons
+
+
 def test_should_widen_on_more_results_when_the_radius_is_exhausted():
     # Two public showers within 2 km of the Gare du Nord: the third and next come from further away.
     slots = {"categories": ["shower"], "need_label": "Douche", "place_label": "Gare du Nord", **GARE_DU_NORD, "radius_km": 1.0}

@@ -100,6 +100,7 @@ class QueryEcho(BaseModel):
 class RemoteServiceItem(RemoteService):
     """A line, chat or online service that fits the need asked, wherever the person is."""
 
+    phone_label: str | None = Field(default=None, description="Le numéro tel qu'on le dit : « 0 800 08 11 11 ».")
     opening: OpeningOut = Field(description="Joignable maintenant d'après ses horaires (`unknown` sans horaires).")
 
 

@@ -21,7 +21,7 @@ from directory_api.labels import GENDER_LABELS, listed_publics
 from directory_api.models import Publics, RemoteService, Structure
 from directory_api.opening import Opening, parse_moment, structure_opening
 from directory_api.quality import quality
-from directory_api.remote_services import fitting, load_remote_services, remote_opening
+from directory_api.remote_services import fitting, load_remote_services, remote_opening, spoken_phone
 from directory_api.search.backend import (
     EngineUnavailableError,
     SearchBackend,
@@ -160,6 +160,7 @@ class DirectoryService:
         opening = remote_opening(line, now)
         return RemoteServiceItem(
             **line.model_dump(),
+            phone_label=spoken_phone(line.phone) if line.phone else None,
             opening=OpeningOut(status=opening.status, next_change=opening.next_change, label=opening.label(now)),
         )
 

@@ -20,20 +20,10 @@ STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")  # autoescape is on for .html templates
 
 
-def spoken_phone(number: str) -> str:
-    """A number as people say it: « 3919 », « 0 800 08 11 11 » (numéros verts), « 09 74 75 13 13 »."""
-    if len(number) != 10:
-        return number
-    if number.startswith("080"):
-        return f"{number[0]} {number[1:4]} {number[4:6]} {number[6:8]} {number[8:]}"
-    return " ".join(number[i : i + 2] for i in range(0, 10, 2))
-
-
 def french_date(day: object) -> str:
     return day.strftime("%d/%m/%Y") if hasattr(day, "strftime") else str(day)
 
 
-templates.env.filters["spoken_phone"] = spoken_phone
 templates.env.filters["french_date"] = french_date
 
 
