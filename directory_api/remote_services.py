@@ -53,7 +53,9 @@ def fitting(
 
 
 def spoken_phone(number: str) -> str:
-    """A number as people say it: « 3919 », « 0 800 08 11 11 » (numéros verts), « 09 74 75 13 13 »."""
+    """A number as people say it: « 3919 », « 116 006 », « 0 800 08 11 11 » (numéros verts), « 09 74 75 13 13 »."""
+    if len(number) == 6:
+        return f"{number[:3]} {number[3:]}"
     if len(number) != 10:
         return number
     if number.startswith("080"):
