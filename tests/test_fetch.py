@@ -198,7 +198,7 @@ def test_data_inclusion_records_are_searched_merged_and_exported_as_their_licenc
     from directory_api.settings import Settings
 
     root, _, imported = refreshed
-    assert imported.report["sources"]["data-inclusion-idf"]["structures"] == 3  # type: ignore[index]
+    assert imported.report["sources"]["data-inclusion-idf"]["structures"] == 4  # type: ignore[index]
     # All the pages were read (1 item a page on the test server).
     groups = json.loads((root / "data" / "structures" / "merge-report.json").read_text())["groups"]
     pomme = next(g for g in groups if any(m["id"] == "dora--test-cmp-la-pomme" for m in g["members"]))
@@ -213,6 +213,11 @@ def test_data_inclusion_records_are_searched_merged_and_exported_as_their_licenc
             found = client.get("/structures", params={"q": words, "place": "Sarcelles"}).json()
             assert found["items"][0]["id"] == "dora--test-epicerie-sarcelles", words
             assert "samu-social-115" in [line["id"] for line in found["remote"]]
+        # « rechercher une solution d'hébergement temporaire » names no single category of ours: filed as
+        # housing, found for a bed tonight, with the 115 first.
+        bed = client.get("/structures", params={"q": "dormir", "place": "Évry"}).json()
+        assert "dora--test-hebergement-evry" in [i["id"] for i in bed["items"][:5]]
+        assert bed["remote"][0]["id"] == "samu-social-115" and bed["remote_first"]
         clothes = client.get("/structures", params={"category": "clothing", "place": "Paris 18e"}).json()
         assert "soliguide--test-vestiaire-paris18" in [i["id"] for i in clothes["items"]]  # served
         exported = client.get("/exports/data-inclusion/structures.json").json()

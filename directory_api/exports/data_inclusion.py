@@ -218,6 +218,24 @@ def _lowest_common_ancestors(categories: list[str], taxonomy: Taxonomy) -> list[
     return sorted(lowest, key=lambda cid: (taxonomy[cid].rank, cid))
 
 
+def loose_categories(thematique: str, taxonomy: Taxonomy | None = None) -> list[str]:
+    """For records of other sources (the data·inclusion API), a thématique the exact reading leaves out:
+    the categories that list it, as their lowest common ancestors, taken in the domain most of them share
+    (« rechercher une solution d'hébergement temporaire » is listed by night shelters, emergency and
+    citizen housing, and day centres: the housing domain). Empty when no domain has most of them."""
+    taxonomy = taxonomy or get_taxonomy()
+    named = [cid for cid in taxonomy.categories if thematique in category_thematiques(cid)]
+    by_root: dict[str, list[str]] = {}
+    for cid in named:
+        roots = [a for a in (cid, *taxonomy.ancestors(cid)) if not taxonomy[a].parents]
+        for root in roots[:1]:
+            by_root.setdefault(root, []).append(cid)
+    ranked = sorted(by_root.values(), key=len, reverse=True)
+    if not ranked or (len(ranked) > 1 and len(ranked[0]) == len(ranked[1])):
+        return []
+    return _lowest_common_ancestors(ranked[0], taxonomy)
+
+
 @cache
 def reversible_categories() -> frozenset[str]:
     """Categories that come back unchanged from their own thématiques (exact round trip)."""

@@ -32,6 +32,7 @@ from directory_api.exports.data_inclusion import (
     RecordKind,
     Unexpressible,
     categories_from_thematiques,
+    loose_categories,
     service_type,
 )
 from directory_api.geography.communes import CommuneIndex
@@ -96,19 +97,25 @@ def read_data_inclusion(
     licences: Mapping[str, str] | None = None,
     default_licence: str = LICENCE_OUVERTE_2,
     communes: CommuneIndex | None = None,
+    loose_thematiques: bool = False,
 ) -> DataInclusionImport:
     """Our structures from v1 structures and services (the parsed JSON lists).
 
     `licences`: licence per v1 `source` (v1 has none), `default_licence` otherwise (data·inclusion
     publishes under Licence Ouverte 2.0). `communes`: when given, a structure without coordinates is
     placed at the centre of its commune (`location_precision: "commune"`) instead of being rejected.
+    `loose_thematiques`: records of other sources (the API) also get the broader category of a
+    thématique the exact reading leaves out (`loose_categories`).
     """
-    reader = _Reader(licences or {}, default_licence, communes)
+    reader = _Reader(licences or {}, default_licence, communes, loose_thematiques)
     return reader.read(structures_json, services_json)
 
 
 class _Reader:
-    def __init__(self, licences: Mapping[str, str], default_licence: str, communes: CommuneIndex | None) -> None:
+    def __init__(
+        self, licences: Mapping[str, str], default_licence: str, communes: CommuneIndex | None, loose: bool = False
+    ) -> None:
+        self.loose = loose  # see `loose_categories`; off for our own export read back (exact round trip)
         self.licences = licences
         self.default_licence = default_licence
         self.communes = communes
@@ -239,6 +246,10 @@ class _Reader:
         _date(raw, "date_maj")
         thematiques = _list(raw, "thematiques")
         categories, unresolved = categories_from_thematiques(thematiques)
+        if self.loose and unresolved:  # records of other sources: a broader category rather than none
+            loose = {cid: None for t in unresolved for cid in loose_categories(t)}
+            categories = [*categories, *(cid for cid in loose if cid not in categories)]
+            unresolved = [t for t in unresolved if not loose_categories(t)]
         if not categories:
             raise RowError(f"aucune thématique correspondant à nos catégories : {', '.join(thematiques) or 'aucune'}")
         if unresolved:

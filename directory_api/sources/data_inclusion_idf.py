@@ -112,7 +112,9 @@ def is_configured(ctx: ImportContext) -> bool:
 
 def read(ctx: ImportContext) -> Iterator[Structure | Reject]:
     folder = ctx.dataset(INFO.id)
-    result = read_data_inclusion_files(folder / STRUCTURES_FILE, folder / SERVICES_FILE, communes=ctx.communes)
+    result = read_data_inclusion_files(
+        folder / STRUCTURES_FILE, folder / SERVICES_FILE, communes=ctx.communes, loose_thematiques=True
+    )
     for structure in result.structures:
         for provenance in structure.sources:
             origin = provenance.source
