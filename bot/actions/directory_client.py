@@ -105,6 +105,7 @@ class SearchAnswer(BaseModel):
     items: list[StructureItem]
     query: AnswerQuery = Field(default_factory=AnswerQuery)
     remote: list[RemoteLine] = Field(default_factory=list)
+    remote_first: bool = False  # no place fits, or none is known open now: the lines before the places
 
     @property
     def none_confirmed(self) -> bool:

@@ -178,6 +178,12 @@ def send_results(
                 f"Aucun lieu proche ne confirme être {', '.join(context.descriptions)} : voici les plus proches, "
                 "vérifiez avant d'y aller."
             )
+    remote_calls: list[str] = []
+    if shown_before == 0 and answer.remote_first:
+        # None of the places is known open now (at night, say): one line that answers now, if not said.
+        open_now = [line for line in answer.remote if line.opening.status == "open"]
+        said, remote_calls = remote_sentences(open_now, "\n".join(lines), safety_calls(plan.categories, plan.violence), limit=1)
+        lines += said
     if widened:
         lines.append(f"Rien de plus proche : j'ai élargi la recherche {scope_text(radius, department)}.")
     if shown_before == 0:
@@ -199,7 +205,7 @@ def send_results(
     if web_url:
         lines.append(f"Tous les résultats sur la carte : {plan.web_link(web_url)}")
     dispatcher.utter_message(text="\n\n".join(lines), buttons=buttons or None)
-    calls = safety_calls(plan.categories, plan.violence) if shown_before == 0 else []
+    calls = [*safety_calls(plan.categories, plan.violence), *remote_calls] if shown_before == 0 else []
     dispatcher.utter_message(json_message=plan.payload(answer, items, radius, context, calls))
 
 

@@ -421,3 +421,30 @@ def test_should_not_answer_a_cost_question_about_a_course_with_a_contraception_f
     run(ActionAnswerFact().run(dispatcher, asked, {}))
     text = texts(dispatcher)[0]
     assert "Formation au numérique" in text and "appelez le lieu" in text and "contraception" not in text.lower()
+
+
+def test_should_give_one_line_that_answers_now_before_places_none_of_which_is_known_open():
+    # At night the CSAPA nearby are closed: Drogues Info Service (8 h – 2 h) answers now; the line comes
+    # after the safety lines and before the places, with its call button; a closed line is not offered.
+    from actions.context import search_context
+    from actions.directory_client import RemoteLine, SearchAnswer
+    from actions.search import SearchPlan, send_results
+
+    slots = {"categories": ["addiction_care"], "need_label": "Addictologie", "place_label": "Paris 18e", "lat": 48.8925, "lon": 2.3444}
+    track = tracker(slots)
+    plan = SearchPlan(track)
+    answer = SearchAnswer(
+        total=0, items=[], remote_first=True,
+        remote=[
+            RemoteLine(id="joueurs", name="Joueurs Info Service", phone="0974751313", opening={"status": "closed", "label": "Fermé"}),
+            RemoteLine(id="drogues", name="Drogues Info Service", phone="0800231313", phone_label="0 800 23 13 13",
+                       hours_text="Tous les jours de 8 h à 2 h", opening={"status": "open", "label": "Ouvert"}),
+        ],
+    )
+    dispatcher = CollectingDispatcher()
+    send_results(dispatcher, plan, answer, [], 1.0, None, search_context(track), 0, False, None)
+    text = texts(dispatcher)[0]
+    assert "À distance : Drogues Info Service, 0 800 23 13 13 (Tous les jours de 8 h à 2 h)." in text
+    assert "Joueurs" not in text
+    assert text.index("À distance") < text.index("Voici")
+    assert {"number": "0800231313", "name": "Drogues Info Service", "kind": "tel"} in payloads(dispatcher)[0]["calls"]
