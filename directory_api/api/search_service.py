@@ -31,6 +31,7 @@ from directory_api.search.backend import (
     facet_counts,
 )
 from directory_api.search.conditions import UNCONFIRMED_LABELS, unconfirmed
+from directory_api.search.embedded import DECAY_HALF_KM
 from directory_api.search.understanding import TermMatcher, Vocabulary, understand
 from directory_api.taxonomy import Taxonomy
 from directory_api.text import stem, words
@@ -390,6 +391,7 @@ LANE_DISTANCE_FLOOR_M = 250.0
 # Within a page sorted by distance, it counts as this much further, so that it does not come before
 # a place at a known address at a similar distance (« À 0 m » came first in the chat).
 APPROXIMATE_EXTRA_M = 1000.0
+APPROXIMATE_DECAY = 0.5 ** (APPROXIMATE_EXTRA_M / 1000 / DECAY_HALF_KM)  # the same, for a relevance score
 
 
 def typed_forms(text: str) -> dict[str, str]:
@@ -409,10 +411,18 @@ def ranking_distance(hit: SearchHit) -> float | None:
 
 
 def precise_first(result: SearchResult, query: SearchQuery) -> SearchResult:
-    """A page sorted by distance, with places at their commune's centre after precise ones nearby."""
-    if query.sort != "distance" or not query.has_location:
+    """A page with places at their commune's centre counted `APPROXIMATE_EXTRA_M` further, so that they
+    come after precise ones nearby: by distance, or by relevance, whose score halves every
+    `DECAY_HALF_KM` in both engines (the Maison d'Asnières, placed at the town's centre, came first
+    for « dormir » at Asnières)."""
+    if not query.has_location:
         return result
-    hits = sorted(result.hits, key=lambda hit: ranking_distance(hit) or 0.0)
+    if query.sort == "distance":
+        hits = sorted(result.hits, key=lambda hit: ranking_distance(hit) or 0.0)
+    elif query.sort == "relevance" and any(hit.structure.location_precision == "commune" for hit in result.hits):
+        hits = sorted(result.hits, key=lambda hit: -hit.score * (APPROXIMATE_DECAY if hit.structure.location_precision == "commune" else 1.0))
+    else:
+        return result
     return SearchResult(total=result.total, hits=hits, facets=result.facets)
 
 

@@ -108,3 +108,12 @@ def test_should_not_offer_a_residence_on_referral_as_social_help(client):
     # CHRS, CPH and CADA accompany the people they house, admitted through the SIAO or the OFII.
     items = search(client, category="social_accompaniment", place="Sarcelles", size=50)["items"]
     assert items and not any("long_term_accomodation" in item["categories"] for item in items)
+
+
+def test_a_place_at_its_communes_centre_comes_after_precise_ones_nearby_when_ranked_by_relevance(client):
+    # The Maison Région Solidaire d'Asnières has no published address: placed at the town's centre (0 m from
+    # « Asnières »), it came first for « dormir » before shelters 500 m away at a known address.
+    items = client.get("/structures", params={"q": "dormir", "place": "Asnières-sur-Seine"}).json()["items"]
+    first_approximate = next(i for i, item in enumerate(items) if item["location_precision"] == "commune")
+    assert first_approximate > 0
+    assert all(item["location_precision"] == "address" for item in items[:first_approximate])
