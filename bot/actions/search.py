@@ -122,10 +122,11 @@ async def find_with_widening(
 def remote_sentences(remote: list[RemoteLine], said: str, calls: list[str], limit: int = 2) -> tuple[list[str], list[str]]:
     """The lines the directory gives for the need that were not already said (by number), at most
     `limit`, and their numbers for call buttons."""
-    digits = re.sub(r"\D", "", said)
+    # The numbers said, as written (« 0 800 23 13 13 », « 115 »): each run of digits and spaces, joined.
+    numbers_said = {run.replace(" ", "") for run in re.findall(r"\d[\d ]*\d|\d", said)}
     lines, numbers = [], []
     for line in remote:
-        if line.phone and (line.phone in digits or line.phone in calls):
+        if line.phone and (line.phone in numbers_said or line.phone in calls):
             continue
         if line.phone:
             when = line.hours_text or line.opening.label

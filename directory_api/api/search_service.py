@@ -310,11 +310,18 @@ class DirectoryService:
         total = overall.total
         for name, broad in generic:
             # The nearest places of the broad category, GENERIC_LANE_DEPTH times the page: enough to
-            # reach past the numerous kinds filed under a child.
+            # reach past the numerous kinds filed under a child. Only the places the search asked did
+            # not already find (filed under the broad category, under no need asked) are counted.
+            asked = set(getattr(query, name))
+            found_already = set(self.taxonomy.expand(list(asked))) - {broad}
             broad_query = query.model_copy(update={name: [broad], "offset": 0, "limit": wanted * GENERIC_LANE_DEPTH})
-            filed = [hit for hit in precise_first(self.backend.search(broad_query), query).hits if broad in hit.structure.categories()]
+            filed = [
+                hit for hit in precise_first(self.backend.search(broad_query), query).hits
+                if broad in hit.structure.categories() and not found_already & set(hit.structure.categories())
+            ]
             per_lane.append(filed)
-            total += len(filed)
+            if broad not in asked:
+                total += len(filed)
         page = interleave(per_lane, wanted)[query.offset :]
         return SearchResult(total=total, hits=page, facets=overall.facets)
 
